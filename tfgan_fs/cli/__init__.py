@@ -1,1 +1,1 @@
-"""cli."""
+"""Helpers of the command-line tools in tools/ (argument parsing only)."""

@@ -1,1 +1,1 @@
-"""configs."""
+"""Numbers: the reference presets the flagfiles in the repository's configs/ name."""

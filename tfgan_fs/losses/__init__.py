@@ -1,1 +1,8 @@
-"""losses."""
+"""Pure loss functions on tensors: no state, no optimizers."""
+
+from tfgan_fs.losses.adversarial import (discriminator_fake_loss, discriminator_real_loss,
+                                         generator_ns_loss)
+from tfgan_fs.losses.penalties import path_length_penalty, path_lengths, r1_penalty
+
+__all__ = ["discriminator_fake_loss", "discriminator_real_loss", "generator_ns_loss",
+           "path_length_penalty", "path_lengths", "r1_penalty"]

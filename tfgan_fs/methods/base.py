@@ -1,0 +1,216 @@
+"""The plug-in seam of the training loop: Method, Phase, Term and StepContext.
+
+A **Method** owns the networks, optimizers and EMA pairs of one GAN recipe and lists its phases
+and terms. A **Phase** is one kind of optimisation step: a name, the optimizer it uses, how often
+it runs (lazy regularisation is an interval) and which variables it trains. A **Term** is one
+weighted loss of one phase; it reads forward results from the per-step **StepContext** and
+returns a per-sample loss and statistics. New regularisers are new Terms; the loop never changes.
+
+Everything here runs inside a `tf.function` (one trace per phase) and inside a
+`tf.distribute` replica context, so Terms must not have Python side effects that are meant to
+happen every step: state lives in `tf.Variable`s, statistics are returned.
+"""
+
+import dataclasses
+import functools
+from typing import Callable, Optional
+
+import tensorflow as tf
+
+from tfgan_fs import rng
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One optimisation step type of a Method.
+
+    Attributes:
+        name: Phase name, e.g. 'Gmain', 'Greg', 'Dmain', 'Dreg'.
+        optimizer: Key of the optimizer in `Method.optimizers`.
+        trainables: Callable returning the variables this phase trains (called at trace time,
+            so a method can freeze layers, e.g. Freeze-D or NADA's layer selection).
+        interval: The phase runs when `step % interval == 0`; its loss is multiplied by
+            `interval` (lazy regularisation, Karras et al. 2020, section 3.1).
+    """
+    name: str
+    optimizer: str
+    trainables: Callable[[], list]
+    interval: int = 1
+
+
+@dataclasses.dataclass
+class TermResult:
+    """What a Term returns: a per-sample (or scalar) weighted loss and named statistics.
+
+    Statistics are tensors of any shape; the loop reports the mean over all their elements, all
+    replicas and the whole tick, under the stat's path name (e.g. 'Loss/D/reg').
+    """
+    loss: tf.Tensor
+    stats: dict
+
+
+class Term(tf.Module):
+    """One weighted loss in one phase.
+
+    Subclasses implement `__call__(ctx) -> TermResult` and may create `tf.Variable`s for their
+    own state (they are checkpointed with the run). `needs` lists context requests such as
+    'gen.features' or 'fake.features' that make the shared forward passes return features.
+
+    Args:
+        phase: Name of the phase this term belongs to.
+        name: Term name (defaults to the class name).
+    """
+
+    needs = frozenset()
+
+    def __init__(self, phase, name=None):
+        super().__init__(name=name or type(self).__name__)
+        self.phase = phase
+
+    def __call__(self, ctx):
+        raise NotImplementedError
+
+
+@dataclasses.dataclass
+class GenOutput:
+    """Generator forward result: images [N, H, W, C], ws [N, num_ws, w_dim], block features."""
+    img: tf.Tensor
+    ws: tf.Tensor
+    features: Optional[dict] = None
+
+
+@dataclasses.dataclass
+class DOutput:
+    """Discriminator forward result: logits [N, 1] and optionally block features."""
+    logits: tf.Tensor
+    features: Optional[dict] = None
+
+
+class StepContext:
+    """Per-step, per-phase view of one replica's batch with memoised forward passes.
+
+    Terms read `ctx.gen`, `ctx.fake` and `ctx.real` (computed on first use, then shared by all
+    terms of the phase) or run their own forwards through `ctx.run_mapping`, `ctx.run_synthesis`
+    and `ctx.run_D` with a named random stream.
+
+    Args:
+        method: The Method being trained.
+        phase: The Phase being run.
+        real_img: Real images of this replica, float32 in [-1, 1], [N, H, W, C].
+        real_c: Their labels [N, c_dim].
+        seed: [2] int64 seed of this step and phase; every draw is folded from it.
+        needs: Union of the phase's terms' `needs`.
+    """
+
+    def __init__(self, method, phase, real_img, real_c, seed, needs=frozenset()):
+        self.method = method
+        self.phase = phase
+        self.real_img = real_img
+        self.real_c = real_c
+        self.seed = seed
+        self.needs = frozenset(needs)
+        self.batch_size = int(real_img.shape[0])
+
+    def seed_for(self, name):
+        """An independent seed for the random stream `name` of this step and phase."""
+        return rng.fold(self.seed, name)
+
+    @functools.cached_property
+    def gen_z(self):
+        return rng.normal(self.seed_for("gen_z"), [self.batch_size, self.method.z_dim])
+
+    @functools.cached_property
+    def gen_c(self):
+        return self.method.sample_labels(self.seed_for("gen_c"), self.batch_size)
+
+    @functools.cached_property
+    def gen(self):
+        """G(gen_z, gen_c) with style mixing and random noise."""
+        ws = self.run_mapping(self.gen_z, self.gen_c, "gen")
+        return self.run_synthesis(ws, "gen", return_features="gen.features" in self.needs)
+
+    @functools.cached_property
+    def fake(self):
+        """D on the (augmented) generated images of `gen`."""
+        return self.run_D(self.gen.img, self.gen_c, "fake",
+                          return_features="fake.features" in self.needs)
+
+    @functools.cached_property
+    def real(self):
+        """D on the (augmented) real images."""
+        return self.run_D(self.real_img, self.real_c, "real",
+                          return_features="real.features" in self.needs)
+
+    def run_mapping(self, z, c, stream):
+        return self.method.run_mapping(z, c, self.seed_for(stream + "/mapping"))
+
+    def run_synthesis(self, ws, stream, return_features=False):
+        return self.method.run_synthesis(ws, self.seed_for(stream + "/synthesis"),
+                                         return_features=return_features)
+
+    def run_D(self, img, c, stream, return_features=False):
+        return self.method.run_D(img, c, self.seed_for(stream + "/D"),
+                                 return_features=return_features)
+
+
+class Method:
+    """Base class of a GAN recipe: networks, optimizers, EMA pairs, phases and terms.
+
+    Subclasses set `networks` (dict name -> Keras model), `optimizers` (dict name -> Keras
+    optimizer), `ema_pairs` (list of (source, target) models), `z_dim`, and implement `phases()`,
+    `terms()`, `run_mapping`, `run_synthesis`, `run_D` and `sample_labels`. Construct a Method
+    inside `strategy.scope()`.
+    """
+
+    networks: dict
+    optimizers: dict
+    ema_pairs: list
+    z_dim: int
+
+    def phases(self):
+        raise NotImplementedError
+
+    def terms(self):
+        raise NotImplementedError
+
+    def terms_of(self, phase):
+        """The terms that belong to `phase`, in declaration order."""
+        return [term for term in self.terms() if term.phase == phase.name]
+
+    def run_mapping(self, z, c, seed):
+        raise NotImplementedError
+
+    def run_synthesis(self, ws, seed, return_features=False):
+        raise NotImplementedError
+
+    def run_D(self, img, c, seed, return_features=False):
+        raise NotImplementedError
+
+    def sample_labels(self, seed, batch_size):
+        raise NotImplementedError
+
+    def is_buffer(self, variable):
+        """Whether `variable` is state copied (not averaged) into the EMA network."""
+        return False
+
+    def checkpoint_items(self):
+        """Trackables that make up the method's state in a checkpoint."""
+        return {**self.networks, **{f"{name}_opt": opt for name, opt in self.optimizers.items()},
+                "terms": list(self.terms())}
+
+    def build_optimizers(self):
+        """Creates every optimizer's slot variables (needed before restoring a checkpoint).
+
+        Phases that share an optimizer must train the same variables (NVlabs' main and lazy
+        regularisation phases share one Adam state).
+        """
+        built = {}
+        for phase in self.phases():
+            names = [v.path for v in phase.trainables()]
+            if phase.optimizer in built:
+                if built[phase.optimizer] != names:
+                    raise ValueError(f"phase {phase.name!r} shares optimizer {phase.optimizer!r} "
+                                     "with another phase but trains different variables")
+                continue
+            self.optimizers[phase.optimizer].build(phase.trainables())
+            built[phase.optimizer] = names

@@ -1,0 +1,233 @@
+"""StyleGAN2 training recipe (Karras et al. 2020) as used by StyleGAN2-ADA (Karras et al. 2020b).
+
+Phases (NVlabs `training_loop.py`): Gmain (non-saturating loss), Greg (path-length penalty every
+`G_reg_interval` = 4 steps), Dmain (logistic loss on fakes and reals), Dreg (R1 every
+`D_reg_interval` = 16 steps). With an interval of None the regulariser joins the main phase.
+Style mixing with probability 0.9; G_ema tracks G. An optional augmentation pipe is applied to
+every image D sees (ADA plugs in here).
+"""
+
+import dataclasses
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan_fs import distribute
+from tfgan_fs import losses
+from tfgan_fs import rng
+from tfgan_fs.methods.base import DOutput, GenOutput, Method, Phase, Term, TermResult
+from tfgan_fs.methods.optimizers import AdamConfig, lazy_regularization_adam
+from tfgan_fs.networks import Discriminator, Generator
+
+BUFFER_NAMES = ("w_avg", "noise_const")
+
+
+@dataclasses.dataclass
+class StyleGAN2Config:
+    """Hyperparameters of the StyleGAN2 recipe (defaults are the reference's)."""
+    G_kwargs: dict
+    D_kwargs: dict
+    G_opt: AdamConfig = AdamConfig()
+    D_opt: AdamConfig = AdamConfig()
+    r1_gamma: float = 10.0
+    pl_weight: float = 2.0
+    pl_batch_shrink: int = 2
+    pl_decay: float = 0.01
+    style_mixing_prob: float = 0.9
+    G_reg_interval: Optional[int] = 4
+    D_reg_interval: Optional[int] = 16
+
+
+class GeneratorMainLoss(Term):
+    """Non-saturating logistic loss softplus(-D(G(z))) (Gmain)."""
+
+    def __call__(self, ctx):
+        logits = ctx.fake.logits
+        loss = losses.generator_ns_loss(logits)
+        return TermResult(loss, {"Loss/scores/fake": logits, "Loss/signs/fake": tf.sign(logits),
+                                 "Loss/G/loss": loss})
+
+
+class DiscriminatorMainLoss(Term):
+    """Logistic loss softplus(D(G(z))) + softplus(-D(x)) (Dmain)."""
+
+    def __call__(self, ctx):
+        fake_logits = ctx.fake.logits
+        real_logits = ctx.real.logits
+        loss = (losses.discriminator_fake_loss(fake_logits)
+                + losses.discriminator_real_loss(real_logits))
+        return TermResult(loss, {
+            "Loss/scores/fake": fake_logits, "Loss/signs/fake": tf.sign(fake_logits),
+            "Loss/scores/real": real_logits, "Loss/signs/real": tf.sign(real_logits),
+            "Loss/D/loss": loss})
+
+
+class R1Penalty(Term):
+    """R1 regularisation (gamma / 2) * ||grad_x D(x)||^2 on real images (Dreg).
+
+    Args:
+        phase: Phase name.
+        gamma: R1 weight gamma.
+    """
+
+    def __init__(self, phase, gamma):
+        super().__init__(phase)
+        self.gamma = float(gamma)
+
+    def __call__(self, ctx):
+        penalty, logits = losses.r1_penalty(
+            lambda img: ctx.run_D(img, ctx.real_c, "r1").logits, ctx.real_img)
+        loss = penalty * (self.gamma / 2)
+        return TermResult(loss, {"Loss/scores/real": logits, "Loss/signs/real": tf.sign(logits),
+                                 "Loss/r1_penalty": penalty, "Loss/D/reg": loss})
+
+
+class PathLengthPenalty(Term):
+    """Path-length regularisation w_pl * (||J_w^T y|| - a)^2 (StyleGAN2 eq. 4, Greg).
+
+    Runs its own generator forward on batch_size // pl_batch_shrink latents (with style mixing)
+    and keeps the running mean `pl_mean` (a checkpointed variable), averaged over all replicas.
+
+    Args:
+        phase: Phase name.
+        weight: w_pl (2).
+        batch_shrink: Batch divisor for this term (2).
+        decay: Decay of the running mean (0.01).
+        img_shape: (H, W, C) of the generated images.
+    """
+
+    def __init__(self, phase, weight, batch_shrink, decay, img_shape):
+        super().__init__(phase)
+        self.weight = float(weight)
+        self.batch_shrink = int(batch_shrink)
+        self.decay = float(decay)
+        self.img_shape = tuple(int(s) for s in img_shape)
+        self.pl_mean = tf.Variable(0.0, trainable=False, name="pl_mean",
+                                   aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+
+    def __call__(self, ctx):
+        batch_size = max(ctx.batch_size // self.batch_shrink, 1)
+        h, w, _ = self.img_shape
+        z = rng.normal(ctx.seed_for("pl/z"), [batch_size, ctx.method.z_dim])
+        c = ctx.method.sample_labels(ctx.seed_for("pl/c"), batch_size)
+        ws = ctx.run_mapping(z, c, "pl")
+        pl_noise = rng.normal(ctx.seed_for("pl/noise"), [batch_size, *self.img_shape]) / np.sqrt(
+            h * w)
+        pl_lengths = losses.path_lengths(lambda x: ctx.run_synthesis(x, "pl").img, ws, pl_noise)
+        mean_length = distribute.cross_replica_mean(tf.reduce_mean(pl_lengths))
+        penalty, new_mean = losses.path_length_penalty(pl_lengths, self.pl_mean, self.decay,
+                                                       mean_length=mean_length)
+        self.pl_mean.assign(tf.stop_gradient(new_mean))
+        loss = penalty * self.weight
+        return TermResult(loss, {"Loss/pl_penalty": penalty, "Loss/G/reg": loss})
+
+
+class StyleGAN2(Method):
+    """The StyleGAN2 method: G, D, G_ema, two Adam optimizers, four phases.
+
+    Build inside `strategy.scope()`.
+
+    Args:
+        config: StyleGAN2Config.
+        img_resolution: Image resolution.
+        img_channels: Image channels.
+        label_distribution: Class frequencies [c_dim] used to draw labels for generated images
+            (empty for unconditional training).
+        augment_pipe: Optional callable `(images, seed) -> images` applied to every D input.
+    """
+
+    def __init__(self, config, img_resolution, img_channels, label_distribution=(),
+                 augment_pipe=None):
+        self.config = config
+        self.label_distribution = np.asarray(label_distribution, np.float32).reshape([-1])
+        c_dim = int(self.label_distribution.size)
+        common = dict(c_dim=c_dim, img_resolution=img_resolution, img_channels=img_channels)
+        self.G = Generator(**config.G_kwargs, **common, name="G")
+        self.D = Discriminator(**config.D_kwargs, **common, name="D")
+        self.G_ema = Generator.from_config(self.G.get_config() | {"name": "G_ema"})
+        for dst, src in zip(self.G_ema.weights, self.G.weights):
+            dst.assign(src)
+        self.z_dim = self.G.z_dim
+        self.c_dim = c_dim
+        self.augment_pipe = augment_pipe
+        self.networks = {"G": self.G, "D": self.D, "G_ema": self.G_ema}
+        self.ema_pairs = [(self.G, self.G_ema)]
+        self.optimizers = {
+            "G": lazy_regularization_adam(config.G_opt, config.G_reg_interval, name="G_opt"),
+            "D": lazy_regularization_adam(config.D_opt, config.D_reg_interval, name="D_opt"),
+        }
+        self._phases, self._terms = self._build_phases_and_terms(img_resolution, img_channels)
+
+    def _build_phases_and_terms(self, img_resolution, img_channels):
+        cfg = self.config
+        img_shape = (img_resolution, img_resolution, img_channels)
+        g_reg = None
+        if cfg.pl_weight != 0:
+            g_reg = lambda ph: PathLengthPenalty(  # noqa: E731
+                ph, cfg.pl_weight, cfg.pl_batch_shrink, cfg.pl_decay, img_shape)
+        d_reg = None
+        if cfg.r1_gamma != 0:
+            d_reg = lambda ph: R1Penalty(ph, cfg.r1_gamma)  # noqa: E731
+        phases, terms = [], []
+        for net, trainables, main_term, reg_term, interval in [
+                ("G", lambda: self.G.trainable_variables, GeneratorMainLoss, g_reg,
+                 cfg.G_reg_interval),
+                ("D", lambda: self.D.trainable_variables, DiscriminatorMainLoss, d_reg,
+                 cfg.D_reg_interval)]:
+            # Without lazy regularisation the regulariser joins the main phase ("Gboth").
+            main_phase = net + ("both" if interval is None else "main")
+            phases.append(Phase(main_phase, net, trainables))
+            terms.append(main_term(main_phase))
+            if reg_term is None:
+                continue
+            if interval is None:
+                terms.append(reg_term(main_phase))
+            else:
+                phases.append(Phase(net + "reg", net, trainables, int(interval)))
+                terms.append(reg_term(net + "reg"))
+        return phases, terms
+
+    def phases(self):
+        return list(self._phases)
+
+    def terms(self):
+        return list(self._terms)
+
+    def sample_labels(self, seed, batch_size):
+        if self.c_dim == 0:
+            return tf.zeros([batch_size, 0], tf.float32)
+        idx = rng.categorical(seed, self.label_distribution, batch_size)
+        return tf.one_hot(idx, self.c_dim, dtype=tf.float32)
+
+    def run_mapping(self, z, c, seed):
+        """G.mapping with style mixing: after a random cutoff the ws come from a second z."""
+        ws = self.G.mapping(z, c, update_w_avg=True)
+        prob = self.config.style_mixing_prob
+        if prob > 0:
+            num_ws = self.G.num_ws
+            cutoff = rng.uniform(rng.fold(seed, "cutoff"), [], 1, num_ws, tf.int32,
+                                 batched=False)
+            mix = rng.uniform(rng.fold(seed, "mix"), [], batched=False) < prob
+            cutoff = tf.where(mix, cutoff, num_ws)
+            z2 = rng.normal(rng.fold(seed, "z2"), z.shape)
+            ws2 = self.G.mapping(z2, c, update_w_avg=False)
+            keep = tf.range(num_ws) < cutoff
+            ws = tf.where(keep[tf.newaxis, :, tf.newaxis], ws, ws2)
+        return ws
+
+    def run_synthesis(self, ws, seed, return_features=False):
+        out = self.G.synthesis(ws, noise_mode="random", noise_seed=rng.fold(seed, "noise"),
+                               return_features=return_features)
+        img, features = out if return_features else (out, None)
+        return GenOutput(img=img, ws=ws, features=features)
+
+    def run_D(self, img, c, seed, return_features=False):
+        if self.augment_pipe is not None:
+            img = self.augment_pipe(img, rng.fold(seed, "augment"))
+        out = self.D(img, c, return_features=return_features)
+        logits, features = out if return_features else (out, None)
+        return DOutput(logits=logits, features=features)
+
+    def is_buffer(self, variable):
+        return variable.name in BUFFER_NAMES

@@ -1,0 +1,642 @@
+"""StyleGAN2 generator and discriminator (Karras et al., CVPR 2020), as used by StyleGAN2-ADA.
+
+Architecture and defaults follow NVlabs/stylegan2-ada-pytorch `training/networks.py`; tensors are
+NHWC and convolution weights HWIO. Per-block float16 (`num_fp16_res`) works like the reference:
+weights stay float32, activations of the top resolutions are cast to float16 and clamped to
++-conv_clamp.
+
+Both networks can return intermediate features (`return_features=True`): a dict keyed by block
+name, `'b64'` being the output activations of the block of resolution 64 (for D, the block that
+consumes 64x64 inputs and outputs 32x32 features).
+"""
+
+import numpy as np
+import keras
+import tensorflow as tf
+
+from tfgan_fs import distribute
+from tfgan_fs import ops
+from tfgan_fs import rng
+from tfgan_fs.layers import EqualizedConv2D, EqualizedDense, MinibatchStd, SynthesisLayer, ToRGB
+
+ARCHITECTURES = ("orig", "skip", "resnet")
+SQRT_HALF = float(np.sqrt(0.5))  # residual branches are scaled so that their sum keeps unit variance
+
+
+def normalize_2nd_moment(x, axis=1, eps=1e-8):
+    """x / sqrt(mean(x^2) + eps) along `axis` (StyleGAN's pixel norm of z)."""
+    return x * tf.math.rsqrt(tf.reduce_mean(tf.square(x), axis=axis, keepdims=True) + eps)
+
+
+def _check_resolution(resolution):
+    if resolution < 4 or resolution & (resolution - 1):
+        raise ValueError(f"resolution must be a power of two >= 4, got {resolution}")
+
+
+def _check_architecture(architecture):
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
+
+
+def _channels_per_resolution(resolutions, channel_base, channel_max):
+    return {res: min(channel_base // res, channel_max) for res in resolutions}
+
+
+def _fp16_resolution(resolution_log2, num_fp16_res):
+    return max(2 ** (resolution_log2 + 1 - num_fp16_res), 8)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_fs")
+class MappingNetwork(keras.layers.Layer):
+    """Maps z (and a label c) to the intermediate latent w (StyleGAN, Karras et al. 2019, 2).
+
+    z and the embedded label are each normalised to unit second moment and concatenated, then
+    passed through `num_layers` lrelu EqualizedDense layers with lr multiplier 0.01. While
+    training (`update_w_avg=True`) it tracks w_avg <- lerp(mean_batch(w), w_avg, w_avg_beta),
+    averaged over all replicas. Truncation: w' = lerp(w_avg, w, psi) for the first
+    `truncation_cutoff` ws (all when None).
+
+    Args:
+        z_dim: Latent dimensionality (0 = no latent, e.g. D's label mapping).
+        c_dim: Label dimensionality (0 = unconditional).
+        w_dim: Output dimensionality.
+        num_ws: Number of ws to broadcast to, None = return [N, w_dim].
+        num_layers: Number of dense layers.
+        embed_features: Label embedding size (default w_dim).
+        layer_features: Hidden size (default w_dim).
+        activation: Activation name.
+        lr_multiplier: Learning-rate multiplier of the dense layers.
+        w_avg_beta: Decay of the w_avg tracker, None = do not track.
+    """
+
+    def __init__(self, z_dim, c_dim, w_dim, num_ws, num_layers=8, embed_features=None,
+                 layer_features=None, activation="lrelu", lr_multiplier=0.01, w_avg_beta=0.995,
+                 **kwargs):
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        self.z_dim = int(z_dim)
+        self.c_dim = int(c_dim)
+        self.w_dim = int(w_dim)
+        self.num_ws = None if num_ws is None else int(num_ws)
+        self.num_layers = int(num_layers)
+        self.embed_features = embed_features
+        self.layer_features = layer_features
+        self.activation = activation
+        self.lr_multiplier = float(lr_multiplier)
+        self.w_avg_beta = None if w_avg_beta is None else float(w_avg_beta)
+        if self.z_dim + self.c_dim == 0:
+            raise ValueError("MappingNetwork needs z_dim > 0 or c_dim > 0")
+
+        embed = self.w_dim if embed_features is None else int(embed_features)
+        if self.c_dim == 0:
+            embed = 0
+        hidden = self.w_dim if layer_features is None else int(layer_features)
+        features = [self.z_dim + embed] + [hidden] * (self.num_layers - 1) + [self.w_dim]
+        with keras.name_scope(self.name):
+            self.embed = EqualizedDense(self.c_dim, embed, name="embed") if self.c_dim else None
+            self.fcs = [EqualizedDense(features[i], features[i + 1], activation=activation,
+                                       lr_multiplier=self.lr_multiplier, name=f"fc{i}")
+                        for i in range(self.num_layers)]
+        self.build()
+
+    def build(self, input_shape=None):
+        self.w_avg = None
+        if self.num_ws is not None and self.w_avg_beta is not None:
+            self.w_avg = self.add_weight(name="w_avg", shape=(self.w_dim,), initializer="zeros",
+                                         trainable=False, aggregation="only_first_replica")
+
+    def call(self, z, c=None, truncation_psi=1.0, truncation_cutoff=None, update_w_avg=False):
+        x = None
+        if self.z_dim > 0:
+            x = normalize_2nd_moment(tf.cast(z, self.compute_dtype))
+        if self.c_dim > 0:
+            if c is None:
+                raise ValueError(f"this mapping network is conditional (c_dim={self.c_dim}): "
+                                 "pass labels c of shape [N, c_dim]")
+            y = normalize_2nd_moment(self.embed(tf.cast(c, self.compute_dtype)))
+            x = y if x is None else tf.concat([x, y], axis=1)
+        for fc in self.fcs:
+            x = fc(x)
+
+        if update_w_avg and self.w_avg is not None:
+            batch_mean = distribute.cross_replica_mean(tf.reduce_mean(x, axis=0))
+            self.w_avg.assign(batch_mean + (self.w_avg - batch_mean) * self.w_avg_beta)
+
+        if self.num_ws is not None:
+            x = tf.tile(x[:, tf.newaxis, :], [1, self.num_ws, 1])
+
+        if not (isinstance(truncation_psi, (int, float)) and truncation_psi == 1):
+            if self.w_avg is None:
+                raise ValueError("truncation needs w_avg tracking (num_ws and w_avg_beta set)")
+            psi = tf.cast(truncation_psi, x.dtype)
+            truncated = self.w_avg + (x - self.w_avg) * psi
+            if truncation_cutoff is None:
+                x = truncated
+            else:
+                keep = tf.range(self.num_ws) < truncation_cutoff
+                x = tf.where(keep[tf.newaxis, :, tf.newaxis], truncated, x)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "z_dim": self.z_dim, "c_dim": self.c_dim,
+                "w_dim": self.w_dim, "num_ws": self.num_ws, "num_layers": self.num_layers,
+                "embed_features": self.embed_features, "layer_features": self.layer_features,
+                "activation": self.activation, "lr_multiplier": self.lr_multiplier,
+                "w_avg_beta": self.w_avg_beta}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_fs")
+class SynthesisBlock(keras.layers.Layer):
+    """One resolution of the synthesis network: [const |] conv0 (up 2), conv1, [to-RGB].
+
+    Args:
+        in_channels: Input channels, 0 for the first (4x4, learned constant) block.
+        out_channels: Output channels.
+        w_dim: Dimensionality of w.
+        resolution: Resolution of this block.
+        img_channels: Image channels.
+        is_last: Whether this is the last block (always has to-RGB).
+        architecture: 'orig', 'skip' (default) or 'resnet'.
+        resample_filter: Resampling filter taps.
+        conv_clamp: Activation clamp, None = off.
+        use_fp16: Run this block in float16.
+        use_noise: Per-layer noise inputs.
+    """
+
+    def __init__(self, in_channels, out_channels, w_dim, resolution, img_channels, is_last,
+                 architecture="skip", resample_filter=(1, 3, 3, 1), conv_clamp=None,
+                 use_fp16=False, use_noise=True, **kwargs):
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        _check_architecture(architecture)
+        self.in_channels = int(in_channels)
+        self.out_channels = int(out_channels)
+        self.w_dim = int(w_dim)
+        self.resolution = int(resolution)
+        self.img_channels = int(img_channels)
+        self.is_last = bool(is_last)
+        self.architecture = architecture
+        self.resample_filter = [float(t) for t in resample_filter]
+        self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
+        self.use_fp16 = bool(use_fp16)
+        self.use_noise = bool(use_noise)
+        self._filter = ops.setup_filter(self.resample_filter).numpy()
+
+        layer_kwargs = dict(w_dim=self.w_dim, resolution=self.resolution,
+                            resample_filter=self.resample_filter, conv_clamp=self.conv_clamp,
+                            use_noise=self.use_noise)
+        with keras.name_scope(self.name):
+            self.conv0 = None
+            if self.in_channels != 0:
+                self.conv0 = SynthesisLayer(self.in_channels, self.out_channels, up=2, name="conv0",
+                                            **layer_kwargs)
+            self.conv1 = SynthesisLayer(self.out_channels, self.out_channels, name="conv1",
+                                        **layer_kwargs)
+            self.torgb = None
+            if self.is_last or architecture == "skip":
+                self.torgb = ToRGB(self.out_channels, self.img_channels, w_dim=self.w_dim,
+                                   conv_clamp=self.conv_clamp, name="torgb")
+            self.skip = None
+            if self.in_channels != 0 and architecture == "resnet":
+                self.skip = EqualizedConv2D(self.in_channels, self.out_channels, kernel_size=1,
+                                            use_bias=False, up=2, resample_filter=self.resample_filter,
+                                            name="skip")
+        self.num_conv = 1 if self.in_channels == 0 else 2
+        self.num_torgb = 0 if self.torgb is None else 1
+        self.build()
+
+    def build(self, input_shape=None):
+        self.const = None
+        if self.in_channels == 0:
+            self.const = self.add_weight(
+                name="const", shape=(self.resolution, self.resolution, self.out_channels),
+                initializer=keras.initializers.RandomNormal(stddev=1.0))
+
+    def call(self, x, img, ws, noise_mode="random", noise_seed=None, force_fp32=False):
+        dtype = tf.float16 if self.use_fp16 and not force_fp32 else self.compute_dtype
+        w_iter = iter(tf.unstack(ws, axis=1))
+        seeds = iter([None] * 3 if noise_seed is None else
+                     [rng.fold(noise_seed, self.resolution, i) for i in range(3)])
+        layer_args = dict(noise_mode=noise_mode)
+
+        if self.in_channels == 0:
+            x = tf.tile(tf.cast(self.const, dtype)[tf.newaxis], [tf.shape(ws)[0], 1, 1, 1])
+            x = self.conv1(x, next(w_iter), noise_seed=next(seeds), **layer_args)
+        elif self.architecture == "resnet":
+            x = tf.cast(x, dtype)
+            y = self.skip(x, gain=SQRT_HALF)
+            x = self.conv0(x, next(w_iter), noise_seed=next(seeds), **layer_args)
+            x = self.conv1(x, next(w_iter), noise_seed=next(seeds), gain=SQRT_HALF,
+                           **layer_args)
+            x = y + x
+        else:
+            x = tf.cast(x, dtype)
+            x = self.conv0(x, next(w_iter), noise_seed=next(seeds), **layer_args)
+            x = self.conv1(x, next(w_iter), noise_seed=next(seeds), **layer_args)
+
+        if img is not None:
+            img = ops.upsample2d(img, self._filter)
+        if self.torgb is not None:
+            y = tf.cast(self.torgb(x, next(w_iter)), self.compute_dtype)
+            img = y if img is None else img + y
+        return x, img
+
+    def get_config(self):
+        return {**super().get_config(), "in_channels": self.in_channels,
+                "out_channels": self.out_channels, "w_dim": self.w_dim,
+                "resolution": self.resolution, "img_channels": self.img_channels,
+                "is_last": self.is_last, "architecture": self.architecture,
+                "resample_filter": self.resample_filter, "conv_clamp": self.conv_clamp,
+                "use_fp16": self.use_fp16, "use_noise": self.use_noise}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_fs")
+class SynthesisNetwork(keras.layers.Layer):
+    """Maps ws [N, num_ws, w_dim] to images [N, R, R, C] in [-1, 1] (approximately).
+
+    Channels per block: min(channel_base // res, channel_max). `num_ws` = sum of convs + 1.
+
+    Args:
+        w_dim: Dimensionality of w.
+        img_resolution: Output resolution (power of two >= 4).
+        img_channels: Output channels.
+        channel_base: Overall channel multiplier (32768 in the reference).
+        channel_max: Maximum channels of any block.
+        num_fp16_res: Run the N highest resolutions in float16.
+        architecture: 'orig', 'skip' (default) or 'resnet'.
+        resample_filter, conv_clamp, use_noise: Passed to every block.
+    """
+
+    def __init__(self, w_dim, img_resolution, img_channels, channel_base=32768, channel_max=512,
+                 num_fp16_res=0, architecture="skip", resample_filter=(1, 3, 3, 1),
+                 conv_clamp=None, use_noise=True, **kwargs):
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        _check_resolution(img_resolution)
+        self.w_dim = int(w_dim)
+        self.img_resolution = int(img_resolution)
+        self.img_channels = int(img_channels)
+        self.channel_base = int(channel_base)
+        self.channel_max = int(channel_max)
+        self.num_fp16_res = int(num_fp16_res)
+        self.architecture = architecture
+        self.resample_filter = [float(t) for t in resample_filter]
+        self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
+        self.use_noise = bool(use_noise)
+
+        log2 = int(np.log2(self.img_resolution))
+        self.block_resolutions = [2 ** i for i in range(2, log2 + 1)]
+        channels = _channels_per_resolution(self.block_resolutions, self.channel_base,
+                                            self.channel_max)
+        fp16_resolution = _fp16_resolution(log2, self.num_fp16_res)
+        with keras.name_scope(self.name):
+            self.blocks = []
+            self.num_ws = 0
+            for res in self.block_resolutions:
+                block = SynthesisBlock(
+                    channels[res // 2] if res > 4 else 0, channels[res], w_dim=self.w_dim,
+                    resolution=res, img_channels=self.img_channels,
+                    is_last=(res == self.img_resolution), architecture=architecture,
+                    resample_filter=self.resample_filter, conv_clamp=self.conv_clamp,
+                    use_fp16=(res >= fp16_resolution), use_noise=self.use_noise, name=f"b{res}")
+                self.blocks.append(block)
+                self.num_ws += block.num_conv
+        self.num_ws += self.blocks[-1].num_torgb
+        self.channels = channels
+        self.built = True
+
+    def call(self, ws, noise_mode="random", noise_seed=None, force_fp32=False,
+             return_features=False):
+        ws = tf.cast(ws, self.compute_dtype)
+        x = img = None
+        features = {}
+        w_idx = 0
+        for block in self.blocks:
+            block_ws = ws[:, w_idx:w_idx + block.num_conv + block.num_torgb]
+            w_idx += block.num_conv
+            x, img = block(x, img, block_ws, noise_mode=noise_mode, noise_seed=noise_seed,
+                           force_fp32=force_fp32)
+            features[block.name] = x
+        return (img, features) if return_features else img
+
+    def get_config(self):
+        return {**super().get_config(), "w_dim": self.w_dim,
+                "img_resolution": self.img_resolution, "img_channels": self.img_channels,
+                "channel_base": self.channel_base, "channel_max": self.channel_max,
+                "num_fp16_res": self.num_fp16_res, "architecture": self.architecture,
+                "resample_filter": self.resample_filter, "conv_clamp": self.conv_clamp,
+                "use_noise": self.use_noise}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_fs")
+class Generator(keras.Model):
+    """StyleGAN2 generator: `mapping` (z, c -> ws) followed by `synthesis` (ws -> image).
+
+    Both parts stay callable on their own (`G.mapping(z, c)`, `G.synthesis(ws)`), which style
+    mixing, projection, path-length regularisation and export need.
+
+    Args:
+        z_dim: Latent dimensionality (512).
+        c_dim: Label dimensionality (0 = unconditional).
+        w_dim: Intermediate latent dimensionality (512).
+        img_resolution: Output resolution.
+        img_channels: Output channels.
+        mapping_kwargs: Extra arguments of `MappingNetwork` (num_layers, lr_multiplier, ...).
+        synthesis_kwargs: Extra arguments of `SynthesisNetwork` (channel_base, ...).
+    """
+
+    def __init__(self, z_dim, c_dim, w_dim, img_resolution, img_channels, mapping_kwargs=None,
+                 synthesis_kwargs=None, **kwargs):
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        self.z_dim = int(z_dim)
+        self.c_dim = int(c_dim)
+        self.w_dim = int(w_dim)
+        self.img_resolution = int(img_resolution)
+        self.img_channels = int(img_channels)
+        self.mapping_kwargs = dict(mapping_kwargs or {})
+        self.synthesis_kwargs = dict(synthesis_kwargs or {})
+        with keras.name_scope(self.name):
+            self.synthesis = SynthesisNetwork(self.w_dim, self.img_resolution, self.img_channels,
+                                              name="synthesis", **self.synthesis_kwargs)
+            self.num_ws = self.synthesis.num_ws
+            self.mapping = MappingNetwork(self.z_dim, self.c_dim, self.w_dim, self.num_ws,
+                                          name="mapping", **self.mapping_kwargs)
+        self.built = True
+
+    def call(self, z, c=None, truncation_psi=1.0, truncation_cutoff=None, noise_mode="random",
+             noise_seed=None, force_fp32=False, return_features=False, update_w_avg=False):
+        ws = self.mapping(z, c, truncation_psi=truncation_psi,
+                          truncation_cutoff=truncation_cutoff, update_w_avg=update_w_avg)
+        return self.synthesis(ws, noise_mode=noise_mode, noise_seed=noise_seed,
+                              force_fp32=force_fp32, return_features=return_features)
+
+    def get_config(self):
+        return {"name": self.name, "z_dim": self.z_dim, "c_dim": self.c_dim, "w_dim": self.w_dim,
+                "img_resolution": self.img_resolution, "img_channels": self.img_channels,
+                "mapping_kwargs": self.mapping_kwargs, "synthesis_kwargs": self.synthesis_kwargs}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_fs")
+class DiscriminatorBlock(keras.layers.Layer):
+    """One resolution of the discriminator: [from-RGB], conv0, conv1 (down 2), [residual skip].
+
+    Layers are numbered from the highest resolution down; those with index < `freeze_layers`
+    are frozen (Freeze-D, Mo et al. 2020).
+
+    Args:
+        in_channels: Input feature channels, 0 for the first block (which reads the image).
+        tmp_channels: Channels of conv0.
+        out_channels: Output channels.
+        resolution: Input resolution of the block.
+        img_channels: Image channels.
+        first_layer_idx: Index of this block's first layer (for Freeze-D).
+        architecture: 'orig', 'skip' or 'resnet' (default).
+        activation: Activation name.
+        resample_filter, conv_clamp, use_fp16: As in the generator.
+        freeze_layers: Freeze-D: number of leading layers that are not trained.
+    """
+
+    def __init__(self, in_channels, tmp_channels, out_channels, resolution, img_channels,
+                 first_layer_idx, architecture="resnet", activation="lrelu",
+                 resample_filter=(1, 3, 3, 1), conv_clamp=None, use_fp16=False, freeze_layers=0,
+                 **kwargs):
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        _check_architecture(architecture)
+        if in_channels not in (0, tmp_channels):
+            raise ValueError("in_channels must be 0 or tmp_channels")
+        self.in_channels = int(in_channels)
+        self.tmp_channels = int(tmp_channels)
+        self.out_channels = int(out_channels)
+        self.resolution = int(resolution)
+        self.img_channels = int(img_channels)
+        self.first_layer_idx = int(first_layer_idx)
+        self.architecture = architecture
+        self.activation = activation
+        self.resample_filter = [float(t) for t in resample_filter]
+        self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
+        self.use_fp16 = bool(use_fp16)
+        self.freeze_layers = int(freeze_layers)
+        self._filter = ops.setup_filter(self.resample_filter).numpy()
+
+        self.num_layers = 0
+
+        def next_trainable():
+            trainable = self.first_layer_idx + self.num_layers >= self.freeze_layers
+            self.num_layers += 1
+            return trainable
+
+        common = dict(activation=activation, conv_clamp=self.conv_clamp)
+        with keras.name_scope(self.name):
+            self.fromrgb = None
+            if self.in_channels == 0 or architecture == "skip":
+                self.fromrgb = EqualizedConv2D(self.img_channels, self.tmp_channels, kernel_size=1,
+                                               trainable=next_trainable(), name="fromrgb", **common)
+            self.conv0 = EqualizedConv2D(self.tmp_channels, self.tmp_channels, kernel_size=3,
+                                         trainable=next_trainable(), name="conv0", **common)
+            self.conv1 = EqualizedConv2D(self.tmp_channels, self.out_channels, kernel_size=3, down=2,
+                                         resample_filter=self.resample_filter,
+                                         trainable=next_trainable(), name="conv1", **common)
+            self.skip = None
+            if architecture == "resnet":
+                self.skip = EqualizedConv2D(self.tmp_channels, self.out_channels, kernel_size=1,
+                                            use_bias=False, down=2,
+                                            resample_filter=self.resample_filter,
+                                            trainable=next_trainable(), name="skip")
+        self.built = True
+
+    def call(self, x, img, force_fp32=False):
+        dtype = tf.float16 if self.use_fp16 and not force_fp32 else self.compute_dtype
+        if x is not None:
+            x = tf.cast(x, dtype)
+        if self.fromrgb is not None:
+            img = tf.cast(img, dtype)
+            y = self.fromrgb(img)
+            x = y if x is None else x + y
+            img = ops.downsample2d(img, self._filter) if self.architecture == "skip" else None
+        if self.architecture == "resnet":
+            y = self.skip(x, gain=SQRT_HALF)
+            x = self.conv0(x)
+            x = self.conv1(x, gain=SQRT_HALF)
+            x = y + x
+        else:
+            x = self.conv0(x)
+            x = self.conv1(x)
+        return x, img
+
+    def get_config(self):
+        return {**super().get_config(), "in_channels": self.in_channels,
+                "tmp_channels": self.tmp_channels, "out_channels": self.out_channels,
+                "resolution": self.resolution, "img_channels": self.img_channels,
+                "first_layer_idx": self.first_layer_idx, "architecture": self.architecture,
+                "activation": self.activation, "resample_filter": self.resample_filter,
+                "conv_clamp": self.conv_clamp, "use_fp16": self.use_fp16,
+                "freeze_layers": self.freeze_layers}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_fs")
+class DiscriminatorEpilogue(keras.layers.Layer):
+    """The 4x4 end of D: [from-RGB], minibatch-std, conv, fc, out, projection conditioning.
+
+    The fc layer flattens NHWC features (order H, W, C). With labels, the output is the
+    projection (Miyato & Koyama 2018) <out(x), cmap> / sqrt(cmap_dim).
+
+    Args:
+        in_channels: Feature channels.
+        cmap_dim: Dimensionality of the mapped label, 0 = unconditional.
+        resolution: 4.
+        img_channels: Image channels.
+        architecture: 'orig', 'skip' or 'resnet'.
+        mbstd_group_size: Minibatch-std group size, None = whole batch.
+        mbstd_num_channels: Minibatch-std channels, 0 = disable.
+        activation: Activation name.
+        conv_clamp: Activation clamp.
+    """
+
+    def __init__(self, in_channels, cmap_dim, resolution, img_channels, architecture="resnet",
+                 mbstd_group_size=4, mbstd_num_channels=1, activation="lrelu", conv_clamp=None,
+                 **kwargs):
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        _check_architecture(architecture)
+        self.in_channels = int(in_channels)
+        self.cmap_dim = int(cmap_dim)
+        self.resolution = int(resolution)
+        self.img_channels = int(img_channels)
+        self.architecture = architecture
+        self.mbstd_group_size = None if mbstd_group_size is None else int(mbstd_group_size)
+        self.mbstd_num_channels = int(mbstd_num_channels)
+        self.activation = activation
+        self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
+
+        with keras.name_scope(self.name):
+            self.fromrgb = None
+            if architecture == "skip":
+                self.fromrgb = EqualizedConv2D(self.img_channels, self.in_channels, kernel_size=1,
+                                               activation=activation, name="fromrgb")
+            self.mbstd = None
+            if self.mbstd_num_channels > 0:
+                self.mbstd = MinibatchStd(self.mbstd_group_size, self.mbstd_num_channels,
+                                          name="mbstd")
+            self.conv = EqualizedConv2D(self.in_channels + self.mbstd_num_channels, self.in_channels,
+                                        kernel_size=3, activation=activation,
+                                        conv_clamp=self.conv_clamp, name="conv")
+            self.fc = EqualizedDense(self.in_channels * self.resolution ** 2, self.in_channels,
+                                     activation=activation, name="fc")
+            self.out = EqualizedDense(self.in_channels, 1 if self.cmap_dim == 0 else self.cmap_dim,
+                                      name="out")
+        self.built = True
+
+    def call(self, x, img, cmap=None):
+        x = tf.cast(x, self.compute_dtype)
+        if self.fromrgb is not None:
+            x = x + self.fromrgb(tf.cast(img, self.compute_dtype))
+        if self.mbstd is not None:
+            x = self.mbstd(x)
+        x = self.conv(x)
+        x = self.fc(tf.reshape(x, [-1, self.in_channels * self.resolution ** 2]))
+        x = self.out(x)
+        if self.cmap_dim > 0:
+            x = tf.reduce_sum(x * cmap, axis=1, keepdims=True) * (1.0 / np.sqrt(self.cmap_dim))
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "in_channels": self.in_channels,
+                "cmap_dim": self.cmap_dim, "resolution": self.resolution,
+                "img_channels": self.img_channels, "architecture": self.architecture,
+                "mbstd_group_size": self.mbstd_group_size,
+                "mbstd_num_channels": self.mbstd_num_channels, "activation": self.activation,
+                "conv_clamp": self.conv_clamp}
+
+
+@keras.saving.register_keras_serializable(package="tfgan_fs")
+class Discriminator(keras.Model):
+    """StyleGAN2 discriminator (resnet architecture by default) returning logits [N, 1].
+
+    Args:
+        c_dim: Label dimensionality (0 = unconditional; else projection conditioning).
+        img_resolution: Input resolution.
+        img_channels: Input channels.
+        architecture: 'orig', 'skip' or 'resnet' (default).
+        channel_base: Overall channel multiplier.
+        channel_max: Maximum channels.
+        num_fp16_res: Run the N highest resolutions in float16.
+        conv_clamp: Activation clamp, None = off.
+        cmap_dim: Mapped-label size, None = channels at 4x4.
+        block_kwargs: Extra `DiscriminatorBlock` arguments (e.g. freeze_layers).
+        mapping_kwargs: Extra `MappingNetwork` arguments of the label mapping.
+        epilogue_kwargs: Extra `DiscriminatorEpilogue` arguments (e.g. mbstd_group_size).
+    """
+
+    def __init__(self, c_dim, img_resolution, img_channels, architecture="resnet",
+                 channel_base=32768, channel_max=512, num_fp16_res=0, conv_clamp=None,
+                 cmap_dim=None, block_kwargs=None, mapping_kwargs=None, epilogue_kwargs=None,
+                 **kwargs):
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        _check_resolution(img_resolution)
+        _check_architecture(architecture)
+        self.c_dim = int(c_dim)
+        self.img_resolution = int(img_resolution)
+        self.img_channels = int(img_channels)
+        self.architecture = architecture
+        self.channel_base = int(channel_base)
+        self.channel_max = int(channel_max)
+        self.num_fp16_res = int(num_fp16_res)
+        self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
+        self.block_kwargs = dict(block_kwargs or {})
+        self.mapping_kwargs = dict(mapping_kwargs or {})
+        self.epilogue_kwargs = dict(epilogue_kwargs or {})
+
+        log2 = int(np.log2(self.img_resolution))
+        self.block_resolutions = [2 ** i for i in range(log2, 2, -1)]
+        channels = _channels_per_resolution(self.block_resolutions + [4], self.channel_base,
+                                            self.channel_max)
+        fp16_resolution = _fp16_resolution(log2, self.num_fp16_res)
+        self.cmap_dim = 0 if self.c_dim == 0 else int(channels[4] if cmap_dim is None
+                                                      else cmap_dim)
+        self._cmap_dim_arg = cmap_dim
+        common = dict(img_channels=self.img_channels, architecture=architecture,
+                      conv_clamp=self.conv_clamp)
+        with keras.name_scope(self.name):
+            self.blocks = []
+            layer_idx = 0
+            for res in self.block_resolutions:
+                block = DiscriminatorBlock(
+                    channels[res] if res < self.img_resolution else 0, channels[res],
+                    channels[res // 2], resolution=res, first_layer_idx=layer_idx,
+                    use_fp16=(res >= fp16_resolution), name=f"b{res}", **self.block_kwargs,
+                    **common)
+                self.blocks.append(block)
+                layer_idx += block.num_layers
+            self.mapping = None
+            if self.c_dim > 0:
+                self.mapping = MappingNetwork(0, self.c_dim, self.cmap_dim, num_ws=None,
+                                              w_avg_beta=None, name="mapping", **self.mapping_kwargs)
+            self.b4 = DiscriminatorEpilogue(channels[4], self.cmap_dim, resolution=4, name="b4",
+                                            **self.epilogue_kwargs, **common)
+        self.built = True
+
+    def call(self, img, c=None, force_fp32=False, return_features=False):
+        x = None
+        features = {}
+        for block in self.blocks:
+            x, img = block(x, img, force_fp32=force_fp32)
+            features[block.name] = x
+        cmap = None
+        if self.c_dim > 0:
+            if c is None:
+                raise ValueError(f"this discriminator is conditional (c_dim={self.c_dim}): "
+                                 "pass labels c of shape [N, c_dim]")
+            cmap = self.mapping(None, c)
+        logits = self.b4(x, img, cmap)
+        return (logits, features) if return_features else logits
+
+    def get_config(self):
+        return {"name": self.name, "c_dim": self.c_dim, "img_resolution": self.img_resolution,
+                "img_channels": self.img_channels, "architecture": self.architecture,
+                "channel_base": self.channel_base, "channel_max": self.channel_max,
+                "num_fp16_res": self.num_fp16_res, "conv_clamp": self.conv_clamp,
+                "cmap_dim": self._cmap_dim_arg, "block_kwargs": self.block_kwargs,
+                "mapping_kwargs": self.mapping_kwargs, "epilogue_kwargs": self.epilogue_kwargs}
