@@ -61,10 +61,11 @@ def test_path_lengths_analytic_linear_synthesis():
 
 @pytest.fixture
 def float64():
-    previous = keras.config.floatx()
-    keras.config.set_floatx("float64")
+    """Builds Keras layers in float64 for the duration of a test."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float64")
     yield
-    keras.config.set_floatx(previous)
+    keras.config.set_dtype_policy(previous)
 
 
 def _central_difference(fn, var, index, eps):

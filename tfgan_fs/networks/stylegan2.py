@@ -94,10 +94,16 @@ class MappingNetwork(keras.layers.Layer):
         features = [self.z_dim + embed] + [hidden] * (self.num_layers - 1) + [self.w_dim]
         with keras.name_scope(self.name):
             self.embed = EqualizedDense(self.c_dim, embed, name="embed") if self.c_dim else None
-            self.fcs = [EqualizedDense(features[i], features[i + 1], activation=activation,
-                                       lr_multiplier=self.lr_multiplier, name=f"fc{i}")
-                        for i in range(self.num_layers)]
+            # Named attributes, not a list: tf.train.Checkpoint does not see Keras' lists.
+            for i in range(self.num_layers):
+                setattr(self, f"fc{i}", EqualizedDense(
+                    features[i], features[i + 1], activation=activation,
+                    lr_multiplier=self.lr_multiplier, name=f"fc{i}"))
         self.build()
+
+    @property
+    def fcs(self):
+        return [getattr(self, f"fc{i}") for i in range(self.num_layers)]
 
     def build(self, input_shape=None):
         self.w_avg = None
@@ -290,7 +296,6 @@ class SynthesisNetwork(keras.layers.Layer):
                                             self.channel_max)
         fp16_resolution = _fp16_resolution(log2, self.num_fp16_res)
         with keras.name_scope(self.name):
-            self.blocks = []
             self.num_ws = 0
             for res in self.block_resolutions:
                 block = SynthesisBlock(
@@ -299,11 +304,15 @@ class SynthesisNetwork(keras.layers.Layer):
                     is_last=(res == self.img_resolution), architecture=architecture,
                     resample_filter=self.resample_filter, conv_clamp=self.conv_clamp,
                     use_fp16=(res >= fp16_resolution), use_noise=self.use_noise, name=f"b{res}")
-                self.blocks.append(block)
+                setattr(self, block.name, block)  # not a list: see MappingNetwork
                 self.num_ws += block.num_conv
-        self.num_ws += self.blocks[-1].num_torgb
+        self.num_ws += block.num_torgb
         self.channels = channels
         self.built = True
+
+    @property
+    def blocks(self):
+        return [getattr(self, f"b{res}") for res in self.block_resolutions]
 
     def call(self, ws, noise_mode="random", noise_seed=None, force_fp32=False,
              return_features=False):
@@ -600,7 +609,6 @@ class Discriminator(keras.Model):
         common = dict(img_channels=self.img_channels, architecture=architecture,
                       conv_clamp=self.conv_clamp)
         with keras.name_scope(self.name):
-            self.blocks = []
             layer_idx = 0
             for res in self.block_resolutions:
                 block = DiscriminatorBlock(
@@ -608,7 +616,7 @@ class Discriminator(keras.Model):
                     channels[res // 2], resolution=res, first_layer_idx=layer_idx,
                     use_fp16=(res >= fp16_resolution), name=f"b{res}", **self.block_kwargs,
                     **common)
-                self.blocks.append(block)
+                setattr(self, block.name, block)  # not a list: see MappingNetwork
                 layer_idx += block.num_layers
             self.mapping = None
             if self.c_dim > 0:
@@ -617,6 +625,10 @@ class Discriminator(keras.Model):
             self.b4 = DiscriminatorEpilogue(channels[4], self.cmap_dim, resolution=4, name="b4",
                                             **self.epilogue_kwargs, **common)
         self.built = True
+
+    @property
+    def blocks(self):
+        return [getattr(self, f"b{res}") for res in self.block_resolutions]
 
     def call(self, img, c=None, force_fp32=False, return_features=False):
         x = None

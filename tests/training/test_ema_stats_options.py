@@ -1,0 +1,135 @@
+"""EMA decay and update, tick statistics and their writers, presets and option resolution."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
+
+from tfgan_fs.configs.stylegan2 import CFG_SPECS, cfg_spec
+from tfgan_fs.data.dataset_info import DatasetInfo
+from tfgan_fs.networks import Generator
+from tfgan_fs.training import options as options_lib
+from tfgan_fs.training.ema import ema_beta, make_ema_update
+from tfgan_fs.training.stats import StatsAccumulator, StatsWriter, summarize
+
+
+def test_ema_beta_half_life_and_rampup():
+    assert ema_beta(32, 10, None, 0) == pytest.approx(0.5 ** (32 / 10000))
+    assert ema_beta(32, 10, None, 0) == pytest.approx(0.997784, abs=1e-6)
+    # During ramp-up the half-life is capped at cur_nimg * rampup.
+    assert ema_beta(32, 10, 0.05, 1000) == pytest.approx(0.5 ** (32 / 50))
+    assert ema_beta(32, 10, 0.05, 10 ** 7) == pytest.approx(0.5 ** (32 / 10000))
+    assert ema_beta(32, 10, 0.05, 0) == pytest.approx(0.0, abs=1e-12)  # copies G at the start
+
+
+def test_ema_update_lerps_parameters_and_copies_buffers():
+    src = Generator(8, 0, 8, 8, 3, synthesis_kwargs=dict(channel_base=64, channel_max=4))
+    dst = Generator.from_config(src.get_config())
+    for v in src.weights:
+        v.assign(tf.ones_like(v) * 2.0)
+    for v in dst.weights:
+        v.assign(tf.zeros_like(v))
+    update = make_ema_update([(src, dst)], lambda v: v.name in ("w_avg", "noise_const"))
+    update(0.75)
+    for s, d in zip(src.weights, dst.weights):
+        expected = 2.0 if s.name in ("w_avg", "noise_const") else 2.0 * 0.25
+        np.testing.assert_allclose(d.numpy(), expected, err_msg=s.path)
+
+
+def test_stats_accumulator_and_writer(tmp_path):
+    acc = StatsAccumulator()
+    acc.add(summarize({"Loss/a": tf.constant([1.0, 3.0]), "Loss/b": tf.constant(5.0)}))
+    acc.add(summarize({"Loss/a": tf.constant([5.0])}))
+    assert acc.means() == {"Loss/a": 3.0, "Loss/b": 5.0}
+    assert acc.means() == {}
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    out = StatsWriter(tmp_path / "stats.jsonl", writer)
+    out.write(4000, {"kimg": 4.0, "Loss/a": 3.0, "Timing/sec_per_kimg": 1.5})
+    out.write(8000, {"kimg": 8.0, "Loss/a": 2.0, "Timing/sec_per_kimg": 1.25})
+    out.close()
+    lines = [json.loads(l) for l in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    assert [l["Loss/a"] for l in lines] == [3.0, 2.0]
+    ea = event_accumulator.EventAccumulator(str(tmp_path),
+                                            size_guidance={event_accumulator.TENSORS: 0})
+    ea.Reload()
+    events = ea.Tensors("Loss/a")
+    assert [e.step for e in events] == [4000, 8000]
+    assert [float(tf.make_ndarray(e.tensor_proto)) for e in events] == [3.0, 2.0]
+    assert "kimg" not in ea.Tags()["tensors"]  # plain aliases stay out of TensorBoard
+
+
+def test_reference_presets():
+    assert CFG_SPECS["paper512"].gamma == 0.5 and CFG_SPECS["paper512"].mb == 64
+    assert CFG_SPECS["cifar"].ema == 500 and CFG_SPECS["cifar"].map == 2
+    # Worked examples of the auto formulas (reference/ada.md 2.1).
+    s = cfg_spec("auto", 256, 1)
+    assert (s.mb, s.mbstd, s.fmaps, s.lrate, s.ema) == (16, 4, 0.5, 0.0025, 5)
+    assert s.gamma == pytest.approx(0.8192)
+    s = cfg_spec("auto", 512, 8)
+    assert (s.mb, s.gamma, s.ema, s.fmaps) == (64, pytest.approx(0.8192), 20, 1)
+    s = cfg_spec("auto", 1024, 8)
+    assert (s.mb, s.gamma, s.ema, s.lrate) == (32, pytest.approx(6.5536), 10, 0.002)
+    with pytest.raises(ValueError, match="--cfg"):
+        cfg_spec("paper2048", 256, 1)
+
+
+INFO = DatasetInfo(name="shapes32", resolution=32, channels=3, count=100, num_classes=4,
+                   class_names=("a", "b", "c", "d"), label_counts=(25, 25, 25, 25))
+
+
+def build(**args):
+    return options_lib.build_options({"data": "builtin:shapes", **args}, INFO, num_replicas=1)
+
+
+def test_build_options_from_auto_preset():
+    opts = build()
+    assert opts.batch_size == 32 and opts.batch_gpu == 32  # min(4096 // 32, 32)
+    assert opts.method.r1_gamma == pytest.approx(0.0002 * 32 ** 2 / 32)
+    assert opts.method.G_kwargs["synthesis_kwargs"]["channel_base"] == 16384
+    assert opts.method.G_kwargs["mapping_kwargs"]["num_layers"] == 2
+    assert opts.fp32 and opts.method.G_kwargs["synthesis_kwargs"]["num_fp16_res"] == 0
+    assert opts.desc == "shapes32-auto1"
+    assert opts.ema_kimg == 10 and opts.ema_rampup == 0.05
+
+
+def test_build_options_overrides_and_desc():
+    opts = build(cfg="paper256", batch=8, gamma=2.0, kimg=0.5, cond=True, mirror=True,
+                 cbase=1024, cmax=64, map=1, glr=0.001, mbstd_group=2, desc="test")
+    assert opts.desc == "shapes32-cond-mirror-paper256-batch8-gamma2-kimg0.5-test"
+    assert opts.method.G_opt.lr == 0.001 and opts.method.D_opt.lr == 0.0025
+    assert opts.method.D_kwargs["epilogue_kwargs"]["mbstd_group_size"] == 2
+    assert opts.method.G_kwargs["synthesis_kwargs"]["channel_max"] == 64
+    cifar = build(cfg="cifar")
+    assert cifar.method.pl_weight == 0 and cifar.method.style_mixing_prob == 0
+    assert cifar.method.D_kwargs["architecture"] == "orig"
+    on_gpu = options_lib.build_options({"data": "x"}, INFO, 1, has_gpu=True)
+    assert not on_gpu.fp32 and on_gpu.method.D_kwargs["conv_clamp"] == 256
+
+
+@pytest.mark.parametrize("args,flag", [
+    (dict(cfg="bogus"), "--cfg"), (dict(batch=6, mbstd_group=4), "--mbstd_group"),
+    (dict(gamma=-1.0), "--gamma"), (dict(kimg=0.0), "--kimg"), (dict(batch=0), "--batch"),
+    (dict(max_images=1000), "--max_images"), (dict(snap=0), "--snap"),
+])
+def test_build_options_errors_name_the_flag(args, flag):
+    with pytest.raises(options_lib.OptionsError, match=flag):
+        build(**args)
+
+
+def test_cond_needs_labels():
+    unlabeled = DatasetInfo(name="x", resolution=32, channels=3, count=10, num_classes=0,
+                            class_names=None, label_counts=None)
+    with pytest.raises(options_lib.OptionsError, match="--cond.*no labels"):
+        options_lib.build_options({"data": "x", "cond": True}, unlabeled)
+
+
+def test_options_json_round_trip_and_resume_overrides():
+    opts = build(batch=8)
+    again = options_lib.TrainingOptions.from_json(opts.to_json())
+    assert again == opts
+    resumed = options_lib.apply_resume_overrides(again, {"kimg": 2.0, "snap": 3}, 2)
+    assert (resumed.total_kimg, resumed.snap, resumed.batch_gpu) == (2.0, 3, 4)
+    with pytest.raises(options_lib.OptionsError, match="--resume"):
+        options_lib.apply_resume_overrides(again, {}, 3)

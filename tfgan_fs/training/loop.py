@@ -1,0 +1,272 @@
+"""The training loop: data in, phases run, EMA, ticks, snapshots, checkpoints. No loss math.
+
+Follows the schedule of NVlabs/stylegan2-ada-pytorch `training_loop.py`: every step fetches one
+global batch of reals and runs each phase whose interval divides the step index (each phase with
+its own random stream), then updates G_ema. Every `kimg_per_tick` thousand images it prints a
+status line and writes stats.jsonl and TensorBoard scalars; every `snap` ticks (and at the end)
+it writes an image grid and a checkpoint.
+"""
+
+import os
+import pathlib
+import resource
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan_fs import images as image_io
+from tfgan_fs.methods import StyleGAN2
+from tfgan_fs.training import checkpoints
+from tfgan_fs.training.ema import ema_beta, make_ema_update
+from tfgan_fs.training.stats import StatsAccumulator, StatsWriter
+from tfgan_fs.training.step import make_phase_step
+from tfgan_fs.training.strategy import is_chief
+
+
+class TrainingDivergedError(RuntimeError):
+    """A loss became NaN/inf; the last good checkpoint is left untouched."""
+
+
+def format_time(seconds):
+    """'1d 02h 03m', '2h 03m 04s', '3m 04s' or '5s'."""
+    s = int(np.rint(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h {(s // 60) % 60:02d}m {s % 60:02d}s"
+    return f"{s // 86400}d {(s // 3600) % 24:02d}h {(s // 60) % 60:02d}m"
+
+
+def snapshot_name(prefix, nimg, suffix):
+    """'fakes000012.png' at 12 kimg; sub-kimg positions get 3 more digits: 'fakes000000.120.png'."""
+    name = f"{prefix}{nimg // 1000:06d}"
+    if nimg % 1000:
+        name += f".{nimg % 1000:03d}"
+    return name + suffix
+
+
+def _cpu_mem_gb():
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 30
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+
+
+def _gpu_peak_mem_gb():
+    gpus = tf.config.list_logical_devices("GPU")
+    if not gpus:
+        return 0.0
+    peak = max(tf.config.experimental.get_memory_info(g.name)["peak"] for g in gpus)
+    for g in gpus:
+        tf.config.experimental.reset_memory_stats(g.name)
+    return peak / 2 ** 30
+
+
+class Trainer:
+    """Builds a StyleGAN2 run from TrainingOptions and trains it.
+
+    Args:
+        options: TrainingOptions.
+        run_dir: Run directory (created by the caller); files are written only by the chief.
+        data: TrainingData (from `tfgan_fs.data.open_dataset`).
+        strategy: tf.distribute strategy (default strategy if None).
+        resume: Run dir or checkpoint to continue exactly (weights, optimizers, progress).
+        init_from: Run dir or checkpoint to take G, D and G_ema weights from (fresh progress).
+        flags_text: The effective command line as flagfile text (saved and shown in TensorBoard).
+        jit_compile: Compile the phase steps with XLA.
+        log: Function used for status messages.
+    """
+
+    def __init__(self, options, run_dir, data, strategy=None, resume=None, init_from=None,
+                 flags_text=None, jit_compile=False, log=print):
+        self.options = options
+        self.run_dir = pathlib.Path(run_dir)
+        self.data = data
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.is_chief = is_chief(self.strategy)
+        self.log = log if self.is_chief else (lambda *a, **k: None)
+        info = data.info
+
+        keras.utils.set_random_seed(options.seed)  # deterministic network initialisation
+        labels = data.label_distribution(options.max_images) if options.cond else ()
+        with self.strategy.scope():
+            self.method = StyleGAN2(options.method, info.resolution, info.channels, labels)
+            self.method.build_optimizers()
+        self.progress = checkpoints.Progress()
+        self.state = checkpoints.RunState(self.method, self.progress)
+        self.resumed_from = None
+        if resume is not None:
+            self.resumed_from = self.state.restore(resume)
+            self.log(f"Resumed from {self.resumed_from} at kimg "
+                     f"{self.progress.nimg.numpy() / 1000:.3f}, step "
+                     f"{int(self.progress.step.numpy())}")
+        elif init_from is not None:
+            net = self.method.networks
+            src = checkpoints.restore_weights({k: net[k] for k in ("G", "D", "G_ema")}, init_from)
+            self.log(f"Initialised G, D and G_ema from {src}")
+
+        self.phase_steps = [(phase, make_phase_step(self.method, phase, self.strategy,
+                                                    jit_compile=jit_compile))
+                            for phase in self.method.phases()]
+        self.ema_update = make_ema_update(self.method.ema_pairs, self.method.is_buffer)
+        self.flags_text = flags_text
+
+        # Fixed latents of the snapshot grids (the same after a resume).
+        self.grid_w, grid_h = image_io.grid_shape(info.resolution)
+        n = self.grid_w * grid_h
+        self.grid_z = np.random.RandomState(options.seed).randn(n, self.method.z_dim).astype(
+            np.float32)
+        self.grid_c = np.zeros([n, self.method.c_dim], np.float32)
+        if self.method.c_dim:
+            self.grid_c[np.arange(n), (np.arange(n) // self.grid_w) % self.method.c_dim] = 1
+
+    # ---------------------------------------------------------------------------------------
+
+    def generate_grid(self, batch_size=32):
+        """G_ema samples of the fixed grid latents (constant noise) as one uint8 image."""
+        G_ema = self.method.G_ema
+
+        @tf.function
+        def generate(z, c):
+            return G_ema(z, c, noise_mode="const")
+
+        outputs = [generate(self.grid_z[i:i + batch_size], self.grid_c[i:i + batch_size])
+                   for i in range(0, len(self.grid_z), batch_size)]
+        return image_io.make_grid(image_io.to_uint8(np.concatenate(outputs)), self.grid_w)
+
+    def _check_finite(self, tick_stats):
+        bad = {k: v for k, v in tick_stats.items() if k.startswith("Loss/") and
+               not np.isfinite(v)}
+        if not bad:
+            return
+        last = None
+        try:
+            last = checkpoints.find_checkpoint(self.run_dir)
+        except checkpoints.CheckpointError:
+            pass
+        raise TrainingDivergedError(
+            f"training diverged at kimg {self.progress.nimg.numpy() / 1000:.3f}: "
+            + ", ".join(f"{k} = {v}" for k, v in sorted(bad.items()))
+            + f". The last good checkpoint is {last}; resume from it with a lower learning "
+            "rate (--glr/--dlr) or a larger R1 weight (--gamma).")
+
+    def _check_weights_finite(self):
+        for net in self.method.networks.values():
+            for v in net.weights:
+                if not bool(tf.reduce_all(tf.math.is_finite(v))):
+                    raise TrainingDivergedError(
+                        f"{v.path} contains NaN/inf at kimg "
+                        f"{self.progress.nimg.numpy() / 1000:.3f}; not writing a checkpoint")
+
+    def _snapshot(self, tb_writer):
+        self._check_weights_finite()
+        nimg = int(self.progress.nimg.numpy())
+        grid = self.generate_grid() if self.is_chief else None
+        if self.is_chief:
+            image_io.save_image(grid, self.run_dir / snapshot_name("fakes", nimg, ".png"))
+            with tb_writer.as_default(step=nimg):
+                tf.summary.image("fakes", grid[np.newaxis], max_outputs=1)
+            tb_writer.flush()
+        return self.state.save(self.run_dir / "checkpoints", keep=self.options.keep_checkpoints,
+                               is_chief=self.is_chief)
+
+    # ---------------------------------------------------------------------------------------
+
+    def run(self):
+        """Trains until `options.total_kimg`; returns a summary dict."""
+        opts = self.options
+        start_time = time.time()
+        tb_writer = tf.summary.create_file_writer(str(self.run_dir)) if self.is_chief else None
+        stats_writer = StatsWriter(self.run_dir / "stats.jsonl", tb_writer) if self.is_chief \
+            else None
+
+        if self.is_chief and self.resumed_from is None:
+            (self.run_dir / "training_options.json").write_text(opts.to_json(), encoding="utf-8")
+            if self.flags_text:
+                (self.run_dir / "effective.flags").write_text(self.flags_text, encoding="utf-8")
+                with tb_writer.as_default(step=0):
+                    tf.summary.text("config/flags", "```\n" + self.flags_text + "\n```")
+            reals, _ = self.data.load_images(min(len(self.grid_z), self.data.info.count))
+            image_io.save_image(image_io.make_grid(reals, self.grid_w),
+                                self.run_dir / "reals.png")
+            image_io.save_image(self.generate_grid(), self.run_dir / "fakes_init.png")
+
+        dataset = self.data.make_dataset(
+            opts.batch_size, seed=opts.seed, mirror=opts.mirror, use_labels=opts.cond,
+            max_images=opts.max_images, start_image=int(self.progress.nimg.numpy()),
+            num_parallel_calls=opts.workers)
+        batches = iter(self.strategy.experimental_distribute_dataset(dataset))
+
+        self.log(f"Training for {opts.total_kimg:g} kimg "
+                 f"(batch {opts.batch_size}, {self.strategy.num_replicas_in_sync} replica(s), "
+                 f"phases {', '.join(p.name for p, _ in self.phase_steps)})...")
+        total_nimg = int(round(opts.total_kimg * 1000))
+        tick_stats = StatsAccumulator()
+        tick_start_nimg = int(self.progress.nimg.numpy())
+        tick_start_time = time.time()
+        maintenance = tick_start_time - start_time
+        first_tick = self.resumed_from is None
+        last_ckpt = None
+        while True:
+            step = int(self.progress.step.numpy())
+            real_img, real_c = next(batches)
+            seed = tf.constant([opts.seed, step], tf.int64)
+            for phase, step_fn in self.phase_steps:
+                if step % phase.interval == 0:
+                    tick_stats.add(step_fn(real_img, real_c, seed))
+            nimg = int(self.progress.nimg.numpy())
+            self.ema_update(ema_beta(opts.batch_size, opts.ema_kimg, opts.ema_rampup, nimg))
+            nimg += opts.batch_size
+            self.progress.nimg.assign(nimg)
+            self.progress.step.assign(step + 1)
+
+            done = nimg >= total_nimg
+            if not done and not first_tick and nimg < tick_start_nimg + opts.kimg_per_tick * 1000:
+                continue
+            first_tick = False
+
+            # Tick: status line, stats, snapshot.
+            tick = int(self.progress.tick.numpy())
+            now = time.time()
+            sec_per_kimg = (now - tick_start_time) / max(nimg - tick_start_nimg, 1) * 1000
+            means = tick_stats.means()
+            self._check_finite(means)
+            record = {
+                "tick": tick, "kimg": nimg / 1000, "sec_per_kimg": sec_per_kimg,
+                "Progress/tick": tick, "Progress/kimg": nimg / 1000,
+                "Timing/total_sec": now - start_time, "Timing/sec_per_tick": now - tick_start_time,
+                "Timing/sec_per_kimg": sec_per_kimg, "Timing/maintenance_sec": maintenance,
+                "Resources/cpu_mem_gb": _cpu_mem_gb(),
+                "Resources/peak_gpu_mem_gb": _gpu_peak_mem_gb(), **means,
+            }
+            eta = (total_nimg - nimg) / 1000 * sec_per_kimg
+            self.log(f"tick {tick:<5d} kimg {nimg / 1000:<8.1f} "
+                     f"time {format_time(now - start_time):<12s} "
+                     f"sec/kimg {sec_per_kimg:<7.2f} "
+                     f"loss G {means.get('Loss/G/loss', float('nan')):<6.3f} "
+                     f"D {means.get('Loss/D/loss', float('nan')):<6.3f} "
+                     f"cpumem {record['Resources/cpu_mem_gb']:<5.2f} "
+                     f"ETA {format_time(eta)}")
+            if stats_writer is not None:
+                record["timestamp"] = time.time()
+                stats_writer.write(nimg, record)
+            if done or tick % opts.snap == 0:
+                last_ckpt = self._snapshot(tb_writer) or last_ckpt
+            self.progress.tick.assign(tick + 1)
+            tick_start_nimg = nimg
+            tick_start_time = time.time()
+            maintenance = tick_start_time - now
+            if done:
+                break
+
+        if stats_writer is not None:
+            stats_writer.close()
+            tb_writer.close()
+        self.log(f"Done: {nimg / 1000:g} kimg in {format_time(time.time() - start_time)}; "
+                 f"checkpoint {last_ckpt}")
+        return {"kimg": nimg / 1000, "checkpoint": last_ckpt, "run_dir": self.run_dir}

@@ -1,0 +1,221 @@
+"""Resolved training options: command-line values + the `--cfg` preset -> one JSON-able record.
+
+`build_options` is the only place where flags meet presets; everything downstream reads
+`TrainingOptions`. The record is saved as `training_options.json` in the run dir, which is what
+`--resume` continues from.
+"""
+
+import dataclasses
+import json
+from typing import Optional
+
+from tfgan_fs.configs import stylegan2 as presets
+from tfgan_fs.methods import AdamConfig, StyleGAN2Config
+
+
+class OptionsError(ValueError):
+    """A command-line value is invalid; the message names the flag."""
+
+
+@dataclasses.dataclass
+class TrainingOptions:
+    """Everything a training run needs besides the run directory.
+
+    Attributes:
+        data: Dataset spec (`builtin:shapes`, a dataset_tool directory or an image folder).
+        cond: Train a class-conditional model on the dataset labels.
+        mirror: Add x-flipped copies of the images.
+        max_images: Train on the first N images only (None = all).
+        seed: Global seed (network init, latents, noise, data order).
+        total_kimg: Training length in thousands of real images shown to D.
+        batch_size: Global batch size.
+        batch_gpu: Batch size per replica.
+        kimg_per_tick: Progress line / stats interval in kimg.
+        snap: Snapshot (images + checkpoint) interval in ticks.
+        keep_checkpoints: Number of most recent checkpoints kept (0 = all).
+        workers: Parallel calls of the tf.data decode map (None = autotune).
+        ema_kimg: G_ema half-life in kimg.
+        ema_rampup: EMA ramp-up ratio (None = off).
+        fp32: Disable float16 in the top resolutions.
+        cfg: Preset name.
+        desc: Run description (run dir suffix).
+        num_replicas: Replicas the batch was split over when the run was created.
+        method: The StyleGAN2 hyperparameters and network arguments.
+    """
+    data: str
+    cond: bool
+    mirror: bool
+    max_images: Optional[int]
+    seed: int
+    total_kimg: float
+    batch_size: int
+    batch_gpu: int
+    kimg_per_tick: float
+    snap: int
+    keep_checkpoints: int
+    workers: Optional[int]
+    ema_kimg: float
+    ema_rampup: Optional[float]
+    fp32: bool
+    cfg: str
+    desc: str
+    num_replicas: int
+    method: StyleGAN2Config
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        raw = json.loads(text)
+        method = raw.pop("method")
+        for key in ("G_opt", "D_opt"):
+            method[key] = AdamConfig(**{**method[key], "betas": tuple(method[key]["betas"])})
+        return cls(**raw, method=StyleGAN2Config(**method))
+
+
+# Flags that may change when a run is resumed (schedule and bookkeeping, not the model).
+RESUMABLE_OVERRIDES = ("kimg", "tick", "snap", "keep", "workers")
+
+
+def _require(condition, flag, message):
+    if not condition:
+        raise OptionsError(f"--{flag}: {message}")
+
+
+def build_options(args, info, num_replicas=1, has_gpu=False):
+    """Resolves command-line values against the `--cfg` preset.
+
+    Args:
+        args: Dict of flag values; None means "not given" (take the preset's value). Keys:
+            data, cond, mirror, max_images, seed, cfg, kimg, batch, gamma, tick, snap, keep,
+            workers, cbase, cmax, map, mbstd_group, glr, dlr, ema, fp32, desc.
+        info: DatasetInfo of the training data.
+        num_replicas: Number of replicas the global batch is split over.
+        has_gpu: Whether a GPU is visible (float16 layers are only used on GPUs).
+
+    Returns:
+        TrainingOptions.
+
+    Raises:
+        OptionsError: naming the flag, for invalid or inconsistent values.
+    """
+    get = lambda key, default=None: default if args.get(key) is None else args[key]  # noqa
+    cfg = get("cfg", "auto")
+    _require(cfg in presets.CFG_NAMES, "cfg", f"must be one of {', '.join(presets.CFG_NAMES)}, "
+             f"got {cfg!r}")
+    spec = presets.cfg_spec(cfg, info.resolution, num_replicas)
+    desc = f"{info.name}"
+
+    cond = bool(get("cond", False))
+    if cond:
+        _require(info.num_classes > 0, "cond", f"dataset {info.name!r} has no labels; build it "
+                 "with dataset_tool.py --labels=json|folders or train unconditionally")
+        desc += "-cond"
+    max_images = get("max_images")
+    if max_images is not None:
+        _require(1 <= max_images <= info.count, "max_images",
+                 f"must be between 1 and the dataset size {info.count}, got {max_images}")
+        desc += f"-n{max_images}"
+    mirror = bool(get("mirror", False))
+    if mirror:
+        desc += "-mirror"
+    desc += f"-{cfg}" + (str(num_replicas) if cfg == "auto" else "")
+
+    batch = get("batch", spec.mb)
+    _require(batch >= 1 and batch % num_replicas == 0, "batch",
+             f"must be >= 1 and divisible by the number of replicas ({num_replicas}), got {batch}")
+    if args.get("batch") is not None:
+        desc += f"-batch{batch}"
+    batch_gpu = batch // num_replicas
+    mbstd = get("mbstd_group", spec.mbstd)
+    _require(mbstd >= 1, "mbstd_group", f"must be >= 1, got {mbstd}")
+    group = min(mbstd, batch_gpu)
+    _require(batch_gpu % group == 0, "mbstd_group",
+             f"the per-replica batch {batch_gpu} must be divisible by the minibatch-std group "
+             f"size {group}")
+
+    gamma = float(get("gamma", spec.gamma))
+    _require(gamma >= 0, "gamma", f"must be >= 0, got {gamma}")
+    if args.get("gamma") is not None:
+        desc += f"-gamma{gamma:g}"
+    kimg = float(get("kimg", spec.kimg))
+    _require(kimg > 0, "kimg", f"must be > 0, got {kimg}")
+    if args.get("kimg") is not None:
+        desc += f"-kimg{kimg:g}"
+    tick = float(get("tick", 4))
+    _require(tick > 0, "tick", f"must be > 0, got {tick}")
+    snap = int(get("snap", 50))
+    _require(snap >= 1, "snap", f"must be >= 1, got {snap}")
+    keep = int(get("keep", 5))
+    _require(keep >= 0, "keep", f"must be >= 0, got {keep}")
+    workers = get("workers")
+    _require(workers is None or workers >= 1, "workers", f"must be >= 1, got {workers}")
+
+    channel_base = int(get("cbase", int(spec.fmaps * 32768)))
+    channel_max = int(get("cmax", 512))
+    _require(channel_base >= 1, "cbase", f"must be >= 1, got {channel_base}")
+    _require(channel_max >= 1, "cmax", f"must be >= 1, got {channel_max}")
+    mapping_layers = int(get("map", spec.map))
+    _require(mapping_layers >= 1, "map", f"must be >= 1, got {mapping_layers}")
+    glr = float(get("glr", spec.lrate))
+    dlr = float(get("dlr", spec.lrate))
+    _require(glr > 0, "glr", f"must be > 0, got {glr}")
+    _require(dlr > 0, "dlr", f"must be > 0, got {dlr}")
+    ema_kimg = float(get("ema", spec.ema))
+    _require(ema_kimg > 0, "ema", f"must be > 0, got {ema_kimg}")
+
+    fp32 = get("fp32")
+    fp32 = (not has_gpu) if fp32 is None else bool(fp32)
+    num_fp16_res = 0 if fp32 else 4
+    conv_clamp = None if fp32 else 256
+
+    G_kwargs = dict(z_dim=512, w_dim=512, mapping_kwargs=dict(num_layers=mapping_layers),
+                    synthesis_kwargs=dict(channel_base=channel_base, channel_max=channel_max,
+                                          num_fp16_res=num_fp16_res, conv_clamp=conv_clamp))
+    D_kwargs = dict(channel_base=channel_base, channel_max=channel_max,
+                    num_fp16_res=num_fp16_res, conv_clamp=conv_clamp,
+                    epilogue_kwargs=dict(mbstd_group_size=mbstd))
+    method = StyleGAN2Config(G_kwargs=G_kwargs, D_kwargs=D_kwargs,
+                             G_opt=AdamConfig(lr=glr), D_opt=AdamConfig(lr=dlr), r1_gamma=gamma)
+    if cfg == "cifar":
+        method.pl_weight = 0.0
+        method.style_mixing_prob = 0.0
+        method.D_kwargs["architecture"] = "orig"
+    if get("desc"):
+        desc += f"-{args['desc']}"
+
+    return TrainingOptions(
+        data=args["data"], cond=cond, mirror=mirror, max_images=max_images,
+        seed=int(get("seed", 0)), total_kimg=kimg, batch_size=batch, batch_gpu=batch_gpu,
+        kimg_per_tick=tick, snap=snap, keep_checkpoints=keep, workers=workers,
+        ema_kimg=ema_kimg, ema_rampup=spec.ramp, fp32=fp32, cfg=cfg, desc=desc,
+        num_replicas=num_replicas, method=method)
+
+
+def apply_resume_overrides(options, args, num_replicas):
+    """Returns `options` of a resumed run with the schedule flags given on the command line.
+
+    Raises:
+        OptionsError: if the replica count changed such that the global batch cannot be split.
+    """
+    updates = {}
+    if args.get("kimg") is not None:
+        _require(args["kimg"] > 0, "kimg", f"must be > 0, got {args['kimg']}")
+        updates["total_kimg"] = float(args["kimg"])
+    if args.get("tick") is not None:
+        _require(args["tick"] > 0, "tick", f"must be > 0, got {args['tick']}")
+        updates["kimg_per_tick"] = float(args["tick"])
+    if args.get("snap") is not None:
+        _require(args["snap"] >= 1, "snap", f"must be >= 1, got {args['snap']}")
+        updates["snap"] = int(args["snap"])
+    if args.get("keep") is not None:
+        updates["keep_checkpoints"] = int(args["keep"])
+    if args.get("workers") is not None:
+        updates["workers"] = int(args["workers"])
+    _require(options.batch_size % num_replicas == 0, "resume",
+             f"the run's global batch {options.batch_size} cannot be split over "
+             f"{num_replicas} replicas")
+    updates["batch_gpu"] = options.batch_size // num_replicas
+    updates["num_replicas"] = num_replicas
+    return dataclasses.replace(options, **updates)

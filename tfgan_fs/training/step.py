@@ -1,0 +1,78 @@
+"""One compiled training step per Phase.
+
+`make_phase_step` turns a Phase of a Method into a `tf.function` that runs the phase's Terms on
+every replica, applies the gradients with the phase's optimizer and returns the statistics summed
+over replicas. Which terms are active is decided in Python at trace time, so each phase is traced
+once.
+"""
+
+import tensorflow as tf
+
+from tfgan_fs import distribute
+from tfgan_fs import rng
+from tfgan_fs.methods.base import StepContext
+from tfgan_fs.training import stats as stats_lib
+
+
+def sanitize_gradient(grad):
+    """nan -> 0, +-inf -> +-1e5, as the reference does before every optimizer step."""
+    if grad is None:
+        return None
+    finite = tf.math.is_finite(grad)
+    replacement = tf.where(tf.math.is_nan(grad), tf.zeros_like(grad),
+                           tf.sign(grad) * tf.constant(1e5, grad.dtype))
+    return tf.where(finite, grad, replacement)
+
+
+def _merge_stats(merged, stats):
+    for name, value in stats.items():
+        value = tf.reshape(tf.cast(value, tf.float32), [-1])
+        merged[name] = value if name not in merged else tf.concat([merged[name], value], 0)
+
+
+def make_phase_step(method, phase, strategy, jit_compile=False):
+    """Builds the compiled step of `phase`.
+
+    The returned function takes (real_images_uint8, real_labels, seed), where the first two are
+    per-replica values from a distributed dataset and seed is the `[2]` int64 seed of the step
+    (folded with the phase name, so each phase draws its own latents and noise), and returns
+    {stat name: [sum, count]} over all replicas.
+
+    The loss is sum over terms of mean(term loss) * phase.interval, each mean taken over the
+    global batch (losses are divided by the replica count because optimizers sum gradients over
+    replicas).
+    """
+    terms = method.terms_of(phase)
+    if not terms:
+        raise ValueError(f"phase {phase.name!r} has no terms")
+    needs = frozenset().union(*(term.needs for term in terms))
+    optimizer = method.optimizers[phase.optimizer]
+
+    def replica_step(real_img, real_c, seed):
+        trainables = phase.trainables()
+        sources = [v.value for v in trainables]  # the tf.Variables behind the Keras variables
+        seed = rng.fold(seed, phase.name)
+        real_img = tf.cast(real_img, tf.float32) / 127.5 - 1.0
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(sources)
+            ctx = StepContext(method, phase, real_img, real_c, seed, needs)
+            loss = tf.constant(0.0)
+            merged = {}
+            for term in terms:
+                result = term(ctx)
+                loss += distribute.global_mean(tf.cast(result.loss, tf.float32))
+                _merge_stats(merged, result.stats)
+            loss = loss * float(phase.interval)
+        grads = tape.gradient(loss, sources,
+                              unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        optimizer.apply_gradients(zip([sanitize_gradient(g) for g in grads], trainables))
+        return stats_lib.summarize(merged)
+
+    @tf.function(jit_compile=jit_compile)
+    def step(real_img, real_c, seed):
+        per_replica = strategy.run(replica_step, args=(real_img, real_c, seed))
+        return {name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                for name, value in per_replica.items()}
+
+    step.__name__ = f"step_{phase.name}"
+    return step

@@ -1,0 +1,100 @@
+"""Generate images with a trained generator (G_ema of a run or checkpoint).
+
+Examples:
+    python tools/generate.py --network=training-runs/00000-shapes32-auto1 --seeds=0-15 \
+        --outdir=out
+    python tools/generate.py --network=RUN_DIR --seeds=0-7 --trunc=0.7 --class=2 --outdir=out
+
+Each seed s gives z = numpy.random.RandomState(s).randn(1, z_dim) (as in the reference), so a
+seed names the same image for the same network. Writes seed0000.png ... and grid.png.
+"""
+
+import os
+import pathlib
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("network", None, "Run directory or checkpoint directory to load G_ema from.")
+flags.DEFINE_string("seeds", "0-7", "Seeds, e.g. 0-7 or 1,5,10-12.")
+flags.DEFINE_float("trunc", 1.0, "Truncation psi (1 = no truncation).")
+flags.DEFINE_integer("trunc_cutoff", None, "Truncate only the first N ws (default: all).")
+flags.DEFINE_integer("class", None, "Class index for conditional networks (required for them).")
+flags.DEFINE_enum("noise_mode", "const", ["const", "random", "none"], "Noise inputs.")
+flags.DEFINE_string("outdir", None, "Output directory (created if needed).")
+flags.DEFINE_boolean("grid", True, "Also write grid.png with all images.")
+flags.DEFINE_integer("batch", 16, "Images generated per batch.")
+flags.mark_flags_as_required(["network", "outdir"])
+
+
+def _fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main(argv):
+    if len(argv) > 1:
+        _fail(f"unexpected arguments {argv[1:]}")
+    from absl import logging
+    logging.set_verbosity(logging.WARNING)
+    import numpy as np
+    import tensorflow as tf
+    import tqdm
+
+    from tfgan_fs import images as image_io
+    from tfgan_fs.cli.seeds import parse_int_ranges
+    from tfgan_fs.training.checkpoints import CheckpointError, load_network
+
+    try:
+        seeds = parse_int_ranges(FLAGS.seeds)
+    except ValueError as err:
+        _fail(f"--seeds: {err}")
+    if FLAGS.batch < 1:
+        _fail("--batch must be >= 1")
+    try:
+        G = load_network(FLAGS.network, "G_ema")
+    except CheckpointError as err:
+        _fail(f"--network: {err}")
+
+    label = np.zeros([1, G.c_dim], np.float32)
+    if G.c_dim:
+        if FLAGS["class"].value is None:
+            _fail(f"this network is conditional ({G.c_dim} classes): pass --class=0..."
+                  f"{G.c_dim - 1}")
+        if not 0 <= FLAGS["class"].value < G.c_dim:
+            _fail(f"--class must be in [0, {G.c_dim - 1}], got {FLAGS['class'].value}")
+        label[0, FLAGS["class"].value] = 1
+    elif FLAGS["class"].value is not None:
+        print("warning: --class is ignored for an unconditional network", file=sys.stderr)
+
+    @tf.function
+    def generate(z, c):
+        return G(z, c, truncation_psi=FLAGS.trunc, truncation_cutoff=FLAGS.trunc_cutoff,
+                 noise_mode=FLAGS.noise_mode)
+
+    outdir = pathlib.Path(FLAGS.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for i in tqdm.trange(0, len(seeds), FLAGS.batch, desc="Generating", unit="batch"):
+        chunk = seeds[i:i + FLAGS.batch]
+        z = np.concatenate([np.random.RandomState(s).randn(1, G.z_dim) for s in chunk])
+        imgs = image_io.to_uint8(generate(z.astype(np.float32), np.repeat(label, len(chunk), 0)))
+        for seed, img in zip(chunk, imgs):
+            image_io.save_image(img, outdir / f"seed{seed:04d}.png")
+        results.append(imgs)
+    if FLAGS.grid:
+        imgs = np.concatenate(results)
+        columns = int(np.ceil(np.sqrt(len(imgs))))
+        image_io.save_image(image_io.make_grid(imgs, columns), outdir / "grid.png")
+    print(f"Wrote {len(seeds)} images to {outdir}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,163 @@
+"""Train a StyleGAN2 generator (StyleGAN2-ADA recipe) with tfgan_fs.
+
+Examples:
+    # Quickstart on the built-in procedural data (no download, a few minutes on a CPU):
+    python tools/train.py --flagfile=quickstart.flags
+
+    # Your own data, prepared with tools/dataset_tool.py:
+    python tools/train.py --data=datasets/afhqcat --outdir=training-runs --cfg=paper512 --mirror
+
+    # Continue a run exactly where it stopped (optionally extending --kimg):
+    python tools/train.py --resume=training-runs/00003-afhqcat-mirror-paper512
+
+`--flagfile=NAME.flags` is looked up in the working directory, then in the repository's configs/.
+"""
+
+import os
+import pathlib
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+from tfgan_fs.cli.flagfiles import FlagfileError, resolve_flagfile_args  # noqa: E402
+from tfgan_fs.configs.stylegan2 import CFG_NAMES  # noqa: E402
+
+FLAGS = flags.FLAGS
+
+# Data.
+flags.DEFINE_string("data", None, "Training data: builtin:shapes[?resolution=R&count=N], a "
+                    "directory written by tools/dataset_tool.py, or a folder of square images.")
+flags.DEFINE_boolean("cond", None, "Train a class-conditional model on the dataset labels.")
+flags.DEFINE_boolean("mirror", None, "Add x-flipped copies of the training images.")
+# Run.
+flags.DEFINE_string("outdir", "training-runs", "Where numbered run directories are created.")
+flags.DEFINE_integer("seed", None, "Random seed (network init, latents, noise, data order). "
+                     "Default 0.")
+flags.DEFINE_float("kimg", None, "Training length in thousands of real images shown to D "
+                   "(default: the --cfg preset's, 25000 for most).")
+flags.DEFINE_float("tick", None, "Status/stats interval in kimg (default 4).")
+flags.DEFINE_integer("snap", None, "Snapshot (image grid + checkpoint) interval in ticks "
+                     "(default 50).")
+flags.DEFINE_integer("keep", None, "Keep this many most recent checkpoints; 0 keeps all "
+                     "(default 5).")
+flags.DEFINE_integer("workers", None, "Parallel image decoders in the input pipeline "
+                     "(default: autotune).")
+flags.DEFINE_string("desc", None, "Extra text appended to the run directory name.")
+# Model and optimisation.
+flags.DEFINE_enum("cfg", None, list(CFG_NAMES), "Base configuration (reference presets; "
+                  "default auto, which scales with resolution and replica count).")
+flags.DEFINE_integer("batch", None, "Global batch size over all replicas (default: preset).")
+flags.DEFINE_float("gamma", None, "R1 regularisation weight (default: preset).")
+flags.DEFINE_integer("cbase", None, "Channel base: channels = min(cbase / resolution, cmax) "
+                     "(default: preset fmaps x 32768).")
+flags.DEFINE_integer("cmax", None, "Maximum channels per layer (default 512).")
+flags.DEFINE_integer("map", None, "Mapping network depth (default: preset).")
+flags.DEFINE_integer("mbstd_group", None, "Minibatch-std group size (default: preset).")
+flags.DEFINE_float("glr", None, "G learning rate (default: preset).")
+flags.DEFINE_float("dlr", None, "D learning rate (default: preset).")
+flags.DEFINE_float("ema", None, "G_ema half-life in kimg (default: preset).")
+flags.DEFINE_boolean("fp32", None, "Disable float16 in the top resolutions (default: float16 "
+                     "only when a GPU is visible).")
+# Resuming and transfer.
+flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue exactly: "
+                    "weights, optimizer state, G_ema, images seen, path-length mean. Only "
+                    "--kimg --tick --snap --keep --workers may be given with it.")
+flags.DEFINE_string("init_from", None, "Run directory (or checkpoint) whose G, D and G_ema "
+                    "weights start this new run (transfer learning); progress starts at 0.")
+flags.DEFINE_boolean("dry_run", False, "Print the resolved options and the run directory name, "
+                     "then exit without training.")
+
+OPTION_FLAGS = ("data", "cond", "mirror", "seed", "kimg", "tick", "snap", "keep", "workers",
+                "desc", "cfg", "batch", "gamma", "cbase", "cmax", "map", "mbstd_group", "glr",
+                "dlr", "ema", "fp32")
+
+
+def _given_args():
+    return {name: FLAGS[name].value if FLAGS[name].present else None for name in OPTION_FLAGS}
+
+
+def _flags_text():
+    lines = [f"--{name}={FLAGS[name].value}" for name in OPTION_FLAGS + ("outdir",)
+             if FLAGS[name].value is not None]
+    return "\n".join(lines) + "\n"
+
+
+def _fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main(argv):
+    if len(argv) > 1:
+        _fail(f"unexpected arguments {argv[1:]}; flags are written --name=value")
+
+    from absl import logging
+    logging.set_verbosity(logging.WARNING)  # TF's INFO chatter (checkpoint sharding...) off
+    import tensorflow as tf  # noqa: E402 (after flag parsing: fast --help)
+
+    from tfgan_fs.data import DatasetError, open_dataset
+    from tfgan_fs.training import checkpoints, options as options_lib
+    from tfgan_fs.training.loop import Trainer, TrainingDivergedError
+    from tfgan_fs.training.run_dir import Tee, create_run_dir
+    from tfgan_fs.training.strategy import make_strategy
+
+    args = _given_args()
+    try:
+        strategy = make_strategy("auto")
+        replicas = strategy.num_replicas_in_sync
+        has_gpu = bool(tf.config.list_logical_devices("GPU"))
+        if FLAGS.resume:
+            if FLAGS.init_from:
+                _fail("--resume and --init_from are exclusive")
+            resume_ckpt = checkpoints.find_checkpoint(FLAGS.resume)
+            run_dir = resume_ckpt.parent.parent
+            options_path = run_dir / "training_options.json"
+            if not options_path.exists():
+                _fail(f"--resume={FLAGS.resume}: {options_path} is missing")
+            fixed = [name for name, value in args.items()
+                     if value is not None and name not in options_lib.RESUMABLE_OVERRIDES]
+            if fixed:
+                _fail(f"--resume continues the run's own options; "
+                      f"{', '.join('--' + f for f in fixed)} cannot change (allowed: "
+                      f"{', '.join('--' + f for f in options_lib.RESUMABLE_OVERRIDES)}). Start a "
+                      "new run with --init_from to change them.")
+            options = options_lib.TrainingOptions.from_json(options_path.read_text())
+            options = options_lib.apply_resume_overrides(options, args, replicas)
+            data = open_dataset(options.data)
+        else:
+            if not args["data"]:
+                _fail("--data is required (e.g. --data=builtin:shapes, or --flagfile="
+                      "quickstart.flags)")
+            data = open_dataset(args["data"])
+            options = options_lib.build_options(args, data.info, replicas, has_gpu)
+
+        if FLAGS.dry_run:
+            print(options.to_json())
+            where = FLAGS.resume or f"{FLAGS.outdir}/NNNNN-{options.desc}"
+            print(f"Dry run: would train in {where}; nothing was written.")
+            return
+
+        run_dir = run_dir if FLAGS.resume else create_run_dir(FLAGS.outdir, options.desc)
+        with Tee(run_dir / "log.txt"):
+            print(f"Run directory: {run_dir}")
+            trainer = Trainer(options, run_dir, data, strategy=strategy,
+                              resume=resume_ckpt if FLAGS.resume else None,
+                              init_from=FLAGS.init_from, flags_text=_flags_text())
+            trainer.run()
+    except (options_lib.OptionsError, DatasetError, checkpoints.CheckpointError,
+            TrainingDivergedError) as err:
+        _fail(str(err))
+
+
+if __name__ == "__main__":
+    try:
+        sys.argv = resolve_flagfile_args(sys.argv, REPO_ROOT / "configs")
+    except FlagfileError as err:
+        _fail(str(err))
+    app.run(main)
