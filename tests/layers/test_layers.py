@@ -95,11 +95,11 @@ def np_minibatch_std(x, group_size, num_channels):
     groups = n // g
     out = np.zeros([n, h, w, num_channels])
     for j in range(groups):
-        members = x[j::groups]  # sample i belongs to group i mod (N / G)
+        members = slice(j * g, (j + 1) * g)  # consecutive groups: sample i in group i // G
         for f in range(num_channels):
-            part = members[..., f * (c // num_channels):(f + 1) * (c // num_channels)]
+            part = x[members, ..., f * (c // num_channels):(f + 1) * (c // num_channels)]
             std = np.sqrt(part.var(axis=0) + 1e-8).mean()
-            out[j::groups, :, :, f] = std
+            out[members, :, :, f] = std
     return np.concatenate([x, out], axis=-1)
 
 

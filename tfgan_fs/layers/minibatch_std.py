@@ -8,9 +8,13 @@ import tensorflow as tf
 class MinibatchStd(keras.layers.Layer):
     """Appends the per-group standard deviation of the features as extra channels (NHWC).
 
-    The batch is split into groups of `group_size` samples with sample i in group i mod (N / G),
-    the channels into `num_channels` groups; for each (group, channel group) the std over the
-    group is averaged over channels and pixels and broadcast as one new channel.
+    The batch is split into groups of G = min(group_size, N) consecutive samples (sample i is in
+    group i // G) and the channels into `num_channels` groups; for each (group, channel group) the
+    std over the group is averaged over channels and pixels and broadcast as one new channel.
+
+    The reference forms groups with a stride (sample i in group i mod N/G). Consecutive groups
+    are statistically the same and make D's output on a global batch independent of how the
+    batch is split over replicas, as long as each replica's batch is a multiple of G.
 
     Args:
         group_size: Samples per group; None = the whole batch. The batch size must be a multiple
@@ -30,13 +34,13 @@ class MinibatchStd(keras.layers.Layer):
         c = x.shape[-1]
         f = self.num_channels
         g = n if self.group_size is None else tf.minimum(self.group_size, n)
-        y = tf.reshape(x, [g, -1, h, w, f, c // f])          # [GnHWFc]
-        y = y - tf.reduce_mean(y, axis=0)                      # subtract group mean
-        y = tf.reduce_mean(tf.square(y), axis=0)               # [nHWFc] variance over group
+        y = tf.reshape(x, [-1, g, h, w, f, c // f])            # [nGHWFc]
+        y = y - tf.reduce_mean(y, axis=1, keepdims=True)       # subtract group mean
+        y = tf.reduce_mean(tf.square(y), axis=1)               # [nHWFc] variance over group
         y = tf.sqrt(y + 1e-8)                                  # std
         y = tf.reduce_mean(y, axis=[1, 2, 4])                  # [nF] average over pixels, channels
-        y = tf.reshape(y, [-1, 1, 1, f])                       # [n11F]
-        y = tf.tile(y, [g, h, w, 1])                           # [NHWF]
+        y = tf.repeat(y, g, axis=0)                            # [NF] back to one row per sample
+        y = tf.tile(y[:, tf.newaxis, tf.newaxis, :], [1, h, w, 1])  # [NHWF]
         return tf.concat([x, tf.cast(y, x.dtype)], axis=-1)
 
     def get_config(self):

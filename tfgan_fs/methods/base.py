@@ -20,6 +20,25 @@ import tensorflow as tf
 from tfgan_fs import rng
 
 
+def memoized_property(fn):
+    """A read-only property computed once per instance.
+
+    Unlike `functools.cached_property` it takes no lock: before Python 3.12 that lock is shared
+    by all instances, and MirroredStrategy traces each replica in its own thread, so a replica
+    holding it while waiting in a cross-replica all-reduce deadlocks the others.
+    """
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def getter(self):
+        cache = self.__dict__.setdefault("_memoized", {})
+        if name not in cache:
+            cache[name] = fn(self)
+        return cache[name]
+
+    return property(getter)
+
+
 @dataclasses.dataclass(frozen=True)
 class Phase:
     """One optimisation step type of a Method.
@@ -115,27 +134,27 @@ class StepContext:
         """An independent seed for the random stream `name` of this step and phase."""
         return rng.fold(self.seed, name)
 
-    @functools.cached_property
+    @memoized_property
     def gen_z(self):
         return rng.normal(self.seed_for("gen_z"), [self.batch_size, self.method.z_dim])
 
-    @functools.cached_property
+    @memoized_property
     def gen_c(self):
         return self.method.sample_labels(self.seed_for("gen_c"), self.batch_size)
 
-    @functools.cached_property
+    @memoized_property
     def gen(self):
         """G(gen_z, gen_c) with style mixing and random noise."""
         ws = self.run_mapping(self.gen_z, self.gen_c, "gen")
         return self.run_synthesis(ws, "gen", return_features="gen.features" in self.needs)
 
-    @functools.cached_property
+    @memoized_property
     def fake(self):
         """D on the (augmented) generated images of `gen`."""
         return self.run_D(self.gen.img, self.gen_c, "fake",
                           return_features="fake.features" in self.needs)
 
-    @functools.cached_property
+    @memoized_property
     def real(self):
         """D on the (augmented) real images."""
         return self.run_D(self.real_img, self.real_c, "real",

@@ -1,0 +1,62 @@
+"""The phase steps under MirroredStrategy on two logical CPU devices (run in a subprocess,
+because logical devices must be configured before TensorFlow initialises).
+
+Random draws are made for the global batch and sliced per replica, minibatch-std groups are
+consecutive, and losses are averaged over the global batch, so one step on 2 replicas must
+update the weights exactly as one step on 1 replica with the same global batch.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import numpy as np
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras
+    from tfgan_fs.methods import StyleGAN2, StyleGAN2Config
+    from tfgan_fs.training.step import make_phase_step
+
+    cfg = StyleGAN2Config(
+        G_kwargs=dict(z_dim=16, w_dim=16, mapping_kwargs=dict(num_layers=1),
+                      synthesis_kwargs=dict(channel_base=64, channel_max=8)),
+        D_kwargs=dict(channel_base=64, channel_max=8, epilogue_kwargs=dict(mbstd_group_size=2)),
+        r1_gamma=1.0)
+    rs = np.random.RandomState(0)
+    images = rs.randint(0, 255, [8, 8, 8, 3]).astype(np.uint8)
+    labels = np.eye(2, dtype=np.float32)[rs.randint(0, 2, 8)]
+
+    def train(strategy):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            method = StyleGAN2(cfg, 8, 3, label_distribution=[0.5, 0.5])
+            method.build_optimizers()
+        batch = next(iter(strategy.experimental_distribute_dataset(
+            tf.data.Dataset.from_tensors((images, labels)))))
+        stats = {}
+        for phase in method.phases():
+            out = make_phase_step(method, phase, strategy)(*batch, tf.constant([0, 0], tf.int64))
+            stats.update({k: v.numpy() for k, v in out.items()})
+        weights = [v.numpy() for net in method.networks.values() for v in net.weights]
+        pl_mean = [t.pl_mean.numpy() for t in method.terms() if hasattr(t, "pl_mean")]
+        return weights, pl_mean, stats
+
+    w1, pl1, s1 = train(tf.distribute.get_strategy())
+    w2, pl2, s2 = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
+    for a, b in zip(w1, w2):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(pl2, pl1, rtol=1e-5)
+    for key in s1:
+        np.testing.assert_allclose(s2[key], s1[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    print("OK", len(w1), sorted(s1))
+""")
+
+
+def test_two_replicas_equal_one_replica():
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout and "Loss/signs/real" in result.stdout
