@@ -60,7 +60,7 @@ def normal(seed, shape, dtype=tf.float32, batched=True):
 
 
 def uniform(seed, shape, minval=0.0, maxval=1.0, dtype=tf.float32, batched=True):
-    """Uniform draws in [minval, maxval) (ints: maxval exclusive), replica-invariant when batched."""
+    """Uniform draws in [minval, maxval), replica-invariant when `batched`."""
     draw = lambda s: tf.random.stateless_uniform(  # noqa: E731
         s, seed, minval=minval, maxval=maxval, dtype=dtype)
     return _draw_batched(draw, shape) if batched else draw(list(shape))

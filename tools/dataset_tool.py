@@ -20,6 +20,7 @@ except ImportError:
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from tfgan_fs.cli.errors import fail  # noqa: E402
 from tfgan_fs.data.dataset_info import DatasetError  # noqa: E402
 from tfgan_fs.data.dataset_tool import convert_dataset  # noqa: E402
 
@@ -63,8 +64,7 @@ def main(argv):
             channels=channels, encoding=FLAGS.encoding,
             images_per_shard=FLAGS.images_per_shard, progress=FLAGS.progress)
     except DatasetError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+        fail(str(e))
     classes = f"{info.num_classes} classes" if info.num_classes else "unlabeled"
     print(f"wrote {info.count} images ({info.resolution}x{info.resolution}x{info.channels}, "
           f"{classes}) to {FLAGS.dest}")

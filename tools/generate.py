@@ -21,6 +21,8 @@ if str(REPO_ROOT) not in sys.path:
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from tfgan_fs.cli.errors import fail  # noqa: E402
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint directory to load G_ema from.")
 flags.DEFINE_string("seeds", "0-7", "Seeds, e.g. 0-7 or 1,5,10-12.")
@@ -34,14 +36,9 @@ flags.DEFINE_integer("batch", 16, "Images generated per batch.")
 flags.mark_flags_as_required(["network", "outdir"])
 
 
-def _fail(message):
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
 def main(argv):
     if len(argv) > 1:
-        _fail(f"unexpected arguments {argv[1:]}")
+        fail(f"unexpected arguments {argv[1:]}")
     from absl import logging
     logging.set_verbosity(logging.WARNING)
     import numpy as np
@@ -55,21 +52,21 @@ def main(argv):
     try:
         seeds = parse_int_ranges(FLAGS.seeds)
     except ValueError as err:
-        _fail(f"--seeds: {err}")
+        fail(f"--seeds: {err}")
     if FLAGS.batch < 1:
-        _fail("--batch must be >= 1")
+        fail("--batch must be >= 1")
     try:
         G = load_network(FLAGS.network, "G_ema")
     except CheckpointError as err:
-        _fail(f"--network: {err}")
+        fail(f"--network: {err}")
 
     label = np.zeros([1, G.c_dim], np.float32)
     if G.c_dim:
         if FLAGS["class"].value is None:
-            _fail(f"this network is conditional ({G.c_dim} classes): pass --class=0..."
+            fail(f"this network is conditional ({G.c_dim} classes): pass --class=0..."
                   f"{G.c_dim - 1}")
         if not 0 <= FLAGS["class"].value < G.c_dim:
-            _fail(f"--class must be in [0, {G.c_dim - 1}], got {FLAGS['class'].value}")
+            fail(f"--class must be in [0, {G.c_dim - 1}], got {FLAGS['class'].value}")
         label[0, FLAGS["class"].value] = 1
     elif FLAGS["class"].value is not None:
         print("warning: --class is ignored for an unconditional network", file=sys.stderr)

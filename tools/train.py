@@ -25,6 +25,7 @@ if str(REPO_ROOT) not in sys.path:
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from tfgan_fs.cli.errors import fail  # noqa: E402
 from tfgan_fs.cli.flagfiles import FlagfileError, resolve_flagfile_args  # noqa: E402
 from tfgan_fs.configs.stylegan2 import CFG_NAMES  # noqa: E402
 
@@ -88,14 +89,9 @@ def _flags_text():
     return "\n".join(lines) + "\n"
 
 
-def _fail(message):
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
 def main(argv):
     if len(argv) > 1:
-        _fail(f"unexpected arguments {argv[1:]}; flags are written --name=value")
+        fail(f"unexpected arguments {argv[1:]}; flags are written --name=value")
 
     from absl import logging
     logging.set_verbosity(logging.WARNING)  # TF's INFO chatter (checkpoint sharding...) off
@@ -114,16 +110,16 @@ def main(argv):
         has_gpu = bool(tf.config.list_logical_devices("GPU"))
         if FLAGS.resume:
             if FLAGS.init_from:
-                _fail("--resume and --init_from are exclusive")
+                fail("--resume and --init_from are exclusive")
             resume_ckpt = checkpoints.find_checkpoint(FLAGS.resume)
             run_dir = resume_ckpt.parent.parent
             options_path = run_dir / "training_options.json"
             if not options_path.exists():
-                _fail(f"--resume={FLAGS.resume}: {options_path} is missing")
+                fail(f"--resume={FLAGS.resume}: {options_path} is missing")
             fixed = [name for name, value in args.items()
                      if value is not None and name not in options_lib.RESUMABLE_OVERRIDES]
             if fixed:
-                _fail(f"--resume continues the run's own options; "
+                fail(f"--resume continues the run's own options; "
                       f"{', '.join('--' + f for f in fixed)} cannot change (allowed: "
                       f"{', '.join('--' + f for f in options_lib.RESUMABLE_OVERRIDES)}). Start a "
                       "new run with --init_from to change them.")
@@ -132,7 +128,7 @@ def main(argv):
             data = open_dataset(options.data)
         else:
             if not args["data"]:
-                _fail("--data is required (e.g. --data=builtin:shapes, or --flagfile="
+                fail("--data is required (e.g. --data=builtin:shapes, or --flagfile="
                       "quickstart.flags)")
             data = open_dataset(args["data"])
             options = options_lib.build_options(args, data.info, replicas, has_gpu)
@@ -152,12 +148,12 @@ def main(argv):
             trainer.run()
     except (options_lib.OptionsError, DatasetError, checkpoints.CheckpointError,
             TrainingDivergedError) as err:
-        _fail(str(err))
+        fail(str(err))
 
 
 if __name__ == "__main__":
     try:
         sys.argv = resolve_flagfile_args(sys.argv, REPO_ROOT / "configs")
     except FlagfileError as err:
-        _fail(str(err))
+        fail(str(err))
     app.run(main)

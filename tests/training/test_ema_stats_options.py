@@ -49,8 +49,8 @@ def test_stats_accumulator_and_writer(tmp_path):
     out.write(4000, {"kimg": 4.0, "Loss/a": 3.0, "Timing/sec_per_kimg": 1.5})
     out.write(8000, {"kimg": 8.0, "Loss/a": 2.0, "Timing/sec_per_kimg": 1.25})
     out.close()
-    lines = [json.loads(l) for l in (tmp_path / "stats.jsonl").read_text().splitlines()]
-    assert [l["Loss/a"] for l in lines] == [3.0, 2.0]
+    lines = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    assert [r["Loss/a"] for r in lines] == [3.0, 2.0]
     ea = event_accumulator.EventAccumulator(str(tmp_path),
                                             size_guidance={event_accumulator.TENSORS: 0})
     ea.Reload()

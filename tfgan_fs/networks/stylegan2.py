@@ -20,7 +20,7 @@ from tfgan_fs import rng
 from tfgan_fs.layers import EqualizedConv2D, EqualizedDense, MinibatchStd, SynthesisLayer, ToRGB
 
 ARCHITECTURES = ("orig", "skip", "resnet")
-SQRT_HALF = float(np.sqrt(0.5))  # residual branches are scaled so that their sum keeps unit variance
+SQRT_HALF = float(np.sqrt(0.5))  # residual branches: the sum of two keeps unit variance
 
 
 def normalize_2nd_moment(x, axis=1, eps=1e-8):
@@ -194,8 +194,8 @@ class SynthesisBlock(keras.layers.Layer):
         with keras.name_scope(self.name):
             self.conv0 = None
             if self.in_channels != 0:
-                self.conv0 = SynthesisLayer(self.in_channels, self.out_channels, up=2, name="conv0",
-                                            **layer_kwargs)
+                self.conv0 = SynthesisLayer(self.in_channels, self.out_channels, up=2,
+                                            name="conv0", **layer_kwargs)
             self.conv1 = SynthesisLayer(self.out_channels, self.out_channels, name="conv1",
                                         **layer_kwargs)
             self.torgb = None
@@ -205,8 +205,8 @@ class SynthesisBlock(keras.layers.Layer):
             self.skip = None
             if self.in_channels != 0 and architecture == "resnet":
                 self.skip = EqualizedConv2D(self.in_channels, self.out_channels, kernel_size=1,
-                                            use_bias=False, up=2, resample_filter=self.resample_filter,
-                                            name="skip")
+                                            use_bias=False, up=2,
+                                            resample_filter=self.resample_filter, name="skip")
         self.num_conv = 1 if self.in_channels == 0 else 2
         self.num_torgb = 0 if self.torgb is None else 1
         self.build()
@@ -444,8 +444,8 @@ class DiscriminatorBlock(keras.layers.Layer):
                                                trainable=next_trainable(), name="fromrgb", **common)
             self.conv0 = EqualizedConv2D(self.tmp_channels, self.tmp_channels, kernel_size=3,
                                          trainable=next_trainable(), name="conv0", **common)
-            self.conv1 = EqualizedConv2D(self.tmp_channels, self.out_channels, kernel_size=3, down=2,
-                                         resample_filter=self.resample_filter,
+            self.conv1 = EqualizedConv2D(self.tmp_channels, self.out_channels, kernel_size=3,
+                                         down=2, resample_filter=self.resample_filter,
                                          trainable=next_trainable(), name="conv1", **common)
             self.skip = None
             if architecture == "resnet":
@@ -528,8 +528,8 @@ class DiscriminatorEpilogue(keras.layers.Layer):
             if self.mbstd_num_channels > 0:
                 self.mbstd = MinibatchStd(self.mbstd_group_size, self.mbstd_num_channels,
                                           name="mbstd")
-            self.conv = EqualizedConv2D(self.in_channels + self.mbstd_num_channels, self.in_channels,
-                                        kernel_size=3, activation=activation,
+            self.conv = EqualizedConv2D(self.in_channels + self.mbstd_num_channels,
+                                        self.in_channels, kernel_size=3, activation=activation,
                                         conv_clamp=self.conv_clamp, name="conv")
             self.fc = EqualizedDense(self.in_channels * self.resolution ** 2, self.in_channels,
                                      activation=activation, name="fc")
@@ -621,7 +621,8 @@ class Discriminator(keras.Model):
             self.mapping = None
             if self.c_dim > 0:
                 self.mapping = MappingNetwork(0, self.c_dim, self.cmap_dim, num_ws=None,
-                                              w_avg_beta=None, name="mapping", **self.mapping_kwargs)
+                                              w_avg_beta=None, name="mapping",
+                                              **self.mapping_kwargs)
             self.b4 = DiscriminatorEpilogue(channels[4], self.cmap_dim, resolution=4, name="b4",
                                             **self.epilogue_kwargs, **common)
         self.built = True

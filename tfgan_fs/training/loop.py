@@ -41,10 +41,11 @@ def format_time(seconds):
     return f"{s // 86400}d {(s // 3600) % 24:02d}h {(s // 60) % 60:02d}m"
 
 
-def snapshot_name(prefix, nimg, suffix):
-    """'fakes000012.png' at 12 kimg; sub-kimg positions get 3 more digits: 'fakes000000.120.png'."""
+def snapshot_name(prefix, nimg, suffix, sub_kimg=False):
+    """'fakes000012.png' for 12.xxx kimg (as the reference); with `sub_kimg` (snapshots less than
+    1 kimg apart) the images past the last kimg are appended: 'fakes000000.120.png'."""
     name = f"{prefix}{nimg // 1000:06d}"
-    if nimg % 1000:
+    if sub_kimg:
         name += f".{nimg % 1000:03d}"
     return name + suffix
 
@@ -168,7 +169,8 @@ class Trainer:
         nimg = int(self.progress.nimg.numpy())
         grid = self.generate_grid() if self.is_chief else None
         if self.is_chief:
-            image_io.save_image(grid, self.run_dir / snapshot_name("fakes", nimg, ".png"))
+            sub_kimg = self.options.kimg_per_tick * self.options.snap < 1
+            image_io.save_image(grid, self.run_dir / snapshot_name("fakes", nimg, ".png", sub_kimg))
             with tb_writer.as_default(step=nimg):
                 tf.summary.image("fakes", grid[np.newaxis], max_outputs=1)
             tb_writer.flush()
@@ -177,58 +179,66 @@ class Trainer:
 
     # ---------------------------------------------------------------------------------------
 
+    def _write_start_files(self, tb_writer):
+        """Options, flags, reals.png and fakes_init.png of a new run."""
+        (self.run_dir / "training_options.json").write_text(self.options.to_json(),
+                                                             encoding="utf-8")
+        if self.flags_text:
+            (self.run_dir / "effective.flags").write_text(self.flags_text, encoding="utf-8")
+            with tb_writer.as_default(step=0):
+                tf.summary.text("config/flags", "```\n" + self.flags_text + "\n```")
+        reals, _ = self.data.load_images(min(len(self.grid_z), self.data.info.count))
+        image_io.save_image(image_io.make_grid(reals, self.grid_w), self.run_dir / "reals.png")
+        image_io.save_image(self.generate_grid(), self.run_dir / "fakes_init.png")
+
+    def _train_step(self, real_img, real_c, tick_stats):
+        """Runs the due phases on one global batch, updates G_ema and the counters."""
+        opts = self.options
+        step = int(self.progress.step.numpy())
+        seed = tf.constant([opts.seed, step], tf.int64)
+        for phase, step_fn in self.phase_steps:
+            if step % phase.interval == 0:
+                tick_stats.add(step_fn(real_img, real_c, seed))
+        nimg = int(self.progress.nimg.numpy())
+        self.ema_update(ema_beta(opts.batch_size, opts.ema_kimg, opts.ema_rampup, nimg))
+        self.progress.nimg.assign(nimg + opts.batch_size)
+        self.progress.step.assign(step + 1)
+        return nimg + opts.batch_size
+
     def run(self):
         """Trains until `options.total_kimg`; returns a summary dict."""
         opts = self.options
         start_time = time.time()
-        tb_writer = tf.summary.create_file_writer(str(self.run_dir)) if self.is_chief else None
-        stats_writer = StatsWriter(self.run_dir / "stats.jsonl", tb_writer) if self.is_chief \
-            else None
-
-        if self.is_chief and self.resumed_from is None:
-            (self.run_dir / "training_options.json").write_text(opts.to_json(), encoding="utf-8")
-            if self.flags_text:
-                (self.run_dir / "effective.flags").write_text(self.flags_text, encoding="utf-8")
-                with tb_writer.as_default(step=0):
-                    tf.summary.text("config/flags", "```\n" + self.flags_text + "\n```")
-            reals, _ = self.data.load_images(min(len(self.grid_z), self.data.info.count))
-            image_io.save_image(image_io.make_grid(reals, self.grid_w),
-                                self.run_dir / "reals.png")
-            image_io.save_image(self.generate_grid(), self.run_dir / "fakes_init.png")
+        tb_writer = stats_writer = None
+        if self.is_chief:
+            tb_writer = tf.summary.create_file_writer(str(self.run_dir))
+            stats_writer = StatsWriter(self.run_dir / "stats.jsonl", tb_writer)
+            if self.resumed_from is None:
+                self._write_start_files(tb_writer)
 
         dataset = self.data.make_dataset(
             opts.batch_size, seed=opts.seed, mirror=opts.mirror, use_labels=opts.cond,
             max_images=opts.max_images, start_image=int(self.progress.nimg.numpy()),
             num_parallel_calls=opts.workers)
         batches = iter(self.strategy.experimental_distribute_dataset(dataset))
-
         self.log(f"Training for {opts.total_kimg:g} kimg "
                  f"(batch {opts.batch_size}, {self.strategy.num_replicas_in_sync} replica(s), "
                  f"phases {', '.join(p.name for p, _ in self.phase_steps)})...")
+
         total_nimg = int(round(opts.total_kimg * 1000))
         tick_stats = StatsAccumulator()
         tick_start_nimg = int(self.progress.nimg.numpy())
         tick_start_time = time.time()
         maintenance = tick_start_time - start_time
-        first_tick = self.resumed_from is None
+        report_now = self.resumed_from is None  # a new run reports right after its first step
+        traced = False
         last_ckpt = None
         while True:
-            step = int(self.progress.step.numpy())
-            real_img, real_c = next(batches)
-            seed = tf.constant([opts.seed, step], tf.int64)
-            for phase, step_fn in self.phase_steps:
-                if step % phase.interval == 0:
-                    tick_stats.add(step_fn(real_img, real_c, seed))
-            nimg = int(self.progress.nimg.numpy())
-            self.ema_update(ema_beta(opts.batch_size, opts.ema_kimg, opts.ema_rampup, nimg))
-            nimg += opts.batch_size
-            self.progress.nimg.assign(nimg)
-            self.progress.step.assign(step + 1)
-
+            nimg = self._train_step(*next(batches), tick_stats)
             done = nimg >= total_nimg
-            if not done and not first_tick and nimg < tick_start_nimg + opts.kimg_per_tick * 1000:
+            if not (done or report_now or nimg >= tick_start_nimg + opts.kimg_per_tick * 1000):
                 continue
-            first_tick = False
+            report_now = False
 
             # Tick: status line, stats, snapshot.
             tick = int(self.progress.tick.numpy())
@@ -244,17 +254,18 @@ class Trainer:
                 "Resources/cpu_mem_gb": _cpu_mem_gb(),
                 "Resources/peak_gpu_mem_gb": _gpu_peak_mem_gb(), **means,
             }
-            eta = (total_nimg - nimg) / 1000 * sec_per_kimg
+            # The first tick of a process includes tracing: no meaningful ETA yet.
+            eta = format_time((total_nimg - nimg) / 1000 * sec_per_kimg) if traced else "--"
+            traced = True
             self.log(f"tick {tick:<5d} kimg {nimg / 1000:<8.1f} "
                      f"time {format_time(now - start_time):<12s} "
                      f"sec/kimg {sec_per_kimg:<7.2f} "
                      f"loss G {means.get('Loss/G/loss', float('nan')):<6.3f} "
                      f"D {means.get('Loss/D/loss', float('nan')):<6.3f} "
                      f"cpumem {record['Resources/cpu_mem_gb']:<5.2f} "
-                     f"ETA {format_time(eta)}")
+                     f"ETA {eta}")
             if stats_writer is not None:
-                record["timestamp"] = time.time()
-                stats_writer.write(nimg, record)
+                stats_writer.write(nimg, {**record, "timestamp": time.time()})
             if done or tick % opts.snap == 0:
                 last_ckpt = self._snapshot(tb_writer) or last_ckpt
             self.progress.tick.assign(tick + 1)

@@ -1,0 +1,150 @@
+"""tools/train.py and tools/generate.py as a user runs them (subprocesses)."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import PIL.Image
+import pytest
+
+from tfgan_fs.cli.flagfiles import FlagfileError, resolve_flagfile_args
+from tfgan_fs.cli.seeds import parse_int_ranges
+from tfgan_fs.training import checkpoints
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+TRAIN = str(REPO / "tools" / "train.py")
+GENERATE = str(REPO / "tools" / "generate.py")
+TINY = ["--data=builtin:shapes?resolution=16&count=64", "--batch=4", "--cbase=128", "--cmax=8",
+        "--map=1", "--mbstd_group=2", "--seed=5"]
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def run_tool(args, cwd=None, timeout=600):
+    return subprocess.run([sys.executable] + args, cwd=cwd, env=ENV, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_resolve_flagfile_args(tmp_path, monkeypatch):
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "a.flags").write_text("--kimg=1\n")
+    (tmp_path / "local.flags").write_text("--kimg=2\n")
+    monkeypatch.chdir(tmp_path)
+    argv = ["prog", "--flagfile=a.flags", "--flagfile", "local.flags", "--kimg=3"]
+    assert resolve_flagfile_args(argv, configs) == [
+        "prog", f"--flagfile={configs / 'a.flags'}", "--flagfile=local.flags", "--kimg=3"]
+    with pytest.raises(FlagfileError, match="missing.flags.*available: a.flags"):
+        resolve_flagfile_args(["prog", "--flagfile=missing.flags"], configs)
+
+
+def test_parse_int_ranges():
+    assert parse_int_ranges("0-3,7, 10-11") == [0, 1, 2, 3, 7, 10, 11]
+    for bad in ("", "3-1", "a", "-2", "1-x"):
+        with pytest.raises(ValueError):
+            parse_int_ranges(bad)
+
+
+def test_quickstart_flagfile_dry_run_from_another_directory(tmp_path):
+    result = run_tool([TRAIN, "--flagfile=quickstart.flags", "--dry_run",
+                       f"--outdir={tmp_path / 'runs'}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout[:result.stdout.rindex("}") + 1])
+    assert options["data"] == "builtin:shapes"
+    assert "Dry run" in result.stdout
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--flagfile=nope.flags"], "nope.flags: no such file"),
+    (TINY + ["--batch=6", "--mbstd_group=4"], "--mbstd_group"),
+    (["--data=/does/not/exist"], "/does/not/exist"),
+    (TINY + ["--resume=/does/not/exist"], "does not exist"),
+])
+def test_bad_input_is_a_clear_error(tmp_path, args, message):
+    result = run_tool([TRAIN, f"--outdir={tmp_path}", "--dry_run"] + args)
+    assert result.returncode == 1, result.stderr
+    assert "error:" in result.stderr and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def wait_for(predicate, proc, timeout):
+    start = time.time()
+    while time.time() - start < timeout:
+        if predicate():
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.5)
+    return False
+
+
+def test_sigkill_then_resume_continues_exactly(tmp_path):
+    # Uninterrupted reference run to 0.08 kimg (20 steps).
+    ref = run_tool([TRAIN, f"--outdir={tmp_path / 'ref'}", "--kimg=0.08", "--tick=0.016",
+                    "--snap=100"] + TINY)
+    assert ref.returncode == 0, ref.stderr
+    ref_dir = next((tmp_path / "ref").iterdir())
+
+    # The same run, killed with SIGKILL once a checkpoint exists, then resumed.
+    proc = subprocess.Popen([sys.executable, TRAIN, f"--outdir={tmp_path / 'run'}",
+                             "--kimg=1000", "--tick=0.016", "--snap=4"] + TINY, env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def has_checkpoint_after_start():
+            found = list((tmp_path / "run").glob("*/checkpoints/ckpt-*/progress.json"))
+            return any(json.loads(p.read_text())["nimg"] > 0 for p in found)
+        assert wait_for(has_checkpoint_after_start, proc, 300), "no checkpoint was written"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    run_dir = next((tmp_path / "run").iterdir())
+    ckpt = checkpoints.find_checkpoint(run_dir)
+    saved = json.loads((ckpt / "progress.json").read_text())
+    assert 0 < saved["nimg"] < 80
+
+    resumed = run_tool([TRAIN, f"--resume={run_dir}", "--kimg=0.08"])
+    assert resumed.returncode == 0, resumed.stderr
+    log = (run_dir / "log.txt").read_text()
+    assert f"Resumed from {ckpt} at kimg {saved['nimg'] / 1000:.3f}, step {saved['step']}" in log
+
+    final = checkpoints.find_checkpoint(run_dir)
+    assert json.loads((final / "progress.json").read_text())["nimg"] == 80
+    expected = checkpoints.find_checkpoint(ref_dir)
+    import tensorflow as tf
+    reader_a = tf.train.load_checkpoint(str(expected / "state"))
+    reader_b = tf.train.load_checkpoint(str(final / "state"))
+    keys = [k for k in reader_a.get_variable_to_shape_map() if "G_ema" in k or "_opt/" in k]
+    assert any("iterations" in k for k in keys) and any("G_ema" in k for k in keys)
+    for key in keys:
+        np.testing.assert_allclose(reader_b.get_tensor(key), reader_a.get_tensor(key),
+                                   rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_resume_rejects_architecture_flags_and_generate_works(tmp_path):
+    result = run_tool([TRAIN, f"--outdir={tmp_path}", "--kimg=0.008", "--tick=0.004", "--cond"]
+                      + TINY)
+    assert result.returncode == 0, result.stderr
+    run_dir = next(tmp_path.iterdir())
+    bad = run_tool([TRAIN, f"--resume={run_dir}", "--cmax=16"])
+    assert bad.returncode == 1 and "--cmax cannot change" in bad.stderr
+
+    out = tmp_path / "images"
+    gen = run_tool([GENERATE, f"--network={run_dir}", "--seeds=0-2,9", f"--outdir={out}",
+                    "--class=1", "--trunc=0.7"])
+    assert gen.returncode == 0, gen.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "grid.png", "seed0000.png", "seed0001.png", "seed0002.png", "seed0009.png"]
+    img = np.asarray(PIL.Image.open(out / "seed0001.png"))
+    assert img.shape == (16, 16, 3) and img.std() > 0
+    again = tmp_path / "again"
+    run_tool([GENERATE, f"--network={run_dir}", "--seeds=1", f"--outdir={again}", "--class=1",
+              "--trunc=0.7"])
+    np.testing.assert_array_equal(np.asarray(PIL.Image.open(again / "seed0001.png")), img)
+    missing_class = run_tool([GENERATE, f"--network={run_dir}", "--seeds=0",
+                              f"--outdir={tmp_path / 'x'}"])
+    assert missing_class.returncode == 1 and "--class" in missing_class.stderr
