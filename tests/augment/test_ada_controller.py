@@ -2,7 +2,9 @@
 
 import math
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfgan_fs.augment import AdaController
 
@@ -77,3 +79,21 @@ def test_ada_kimg_and_num_images_scale_the_step():
 def test_invalid_arguments(kwargs):
     with pytest.raises(ValueError):
         AdaController(**kwargs)
+
+
+def test_observe_and_update_average_signs_over_the_interval():
+    ada = AdaController(target=0.6, interval=4, ada_kimg=500)
+    ada.observe([3.0, 4.0])   # Dmain: 3 of 4 reals with positive logits
+    ada.observe([-2.0, 4.0])  # Dreg: mean over both is 1/8 < 0.6, so p goes down
+    assert ada.update(0.5, 64) == pytest.approx(0.5 - 64 * 4 / 500000)
+    np.testing.assert_array_equal(ada.signs.numpy(), [0.0, 0.0])
+    assert ada.update(0.5, 64) == 0.5  # no statistics since the last update: p stays
+
+
+def test_sign_statistics_survive_a_checkpoint(tmp_path):
+    ada = AdaController()
+    ada.observe([5.0, 8.0])
+    tf.train.Checkpoint(ada=ada).write(str(tmp_path / "ckpt"))
+    fresh = AdaController()
+    tf.train.Checkpoint(ada=fresh).read(str(tmp_path / "ckpt")).assert_consumed()
+    np.testing.assert_array_equal(fresh.signs.numpy(), [5.0, 8.0])
