@@ -36,6 +36,8 @@ flags.DEFINE_string("data", None, "Training data: builtin:shapes[?resolution=R&c
                     "directory written by tools/dataset_tool.py, or a folder of square images.")
 flags.DEFINE_boolean("cond", None, "Train a class-conditional model on the dataset labels.")
 flags.DEFINE_boolean("mirror", None, "Add x-flipped copies of the training images.")
+flags.DEFINE_integer("max_images", None, "Train on the first N images of the dataset only "
+                     "(few-shot and overfitting experiments). Default: all.")
 # Run.
 flags.DEFINE_string("outdir", "training-runs", "Where numbered run directories are created.")
 flags.DEFINE_integer("seed", None, "Random seed (network init, latents, noise, data order). "
@@ -65,6 +67,23 @@ flags.DEFINE_float("dlr", None, "D learning rate (default: preset).")
 flags.DEFINE_float("ema", None, "G_ema half-life in kimg (default: preset).")
 flags.DEFINE_boolean("fp32", None, "Disable float16 in the top resolutions (default: float16 "
                      "only when a GPU is visible).")
+# Discriminator augmentation.
+flags.DEFINE_enum("aug", None, ["ada", "noaug", "fixed", "diffaugment"],
+                  "D augmentation: ada (adaptive p, default), fixed (constant --p), noaug, or "
+                  "diffaugment (colour, translation, cutout; always on).")
+flags.DEFINE_float("p", None, "Augmentation probability: required with --aug=fixed; the "
+                   "initial p with --aug=ada (default 0).")
+flags.DEFINE_float("target", None, "ADA target for E[sign(D(augmented reals))] (default 0.6).")
+flags.DEFINE_float("ada_kimg", None, "ADA speed: kimg for p to move by 1 (default 500; 100 with "
+                   "--init_from).")
+flags.DEFINE_enum("augpipe", None, ["blit", "geom", "color", "filter", "noise", "cutout", "bg",
+                                    "bgc", "bgcf", "bgcfn", "bgcfnc"],
+                  "Augmentations for ada/fixed, named by initials: blit (flips, 90-degree "
+                  "rotations, integer shifts), geom (scale, rotation, aniso, fractional shifts), "
+                  "colour, filter (4 frequency bands), noise, cutout; bgcfnc = all (default bgc).")
+flags.DEFINE_integer("freezed", None, "Freeze-D: do not train the first N layers of D, counted "
+                     "from the highest resolution (transfer learning with --init_from; 10-13 "
+                     "are typical). Default 0.")
 # Resuming and transfer.
 flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue exactly: "
                     "weights, optimizer state, G_ema, images seen, path-length mean. Only "
@@ -74,9 +93,10 @@ flags.DEFINE_string("init_from", None, "Run directory (or checkpoint) whose G, D
 flags.DEFINE_boolean("dry_run", False, "Print the resolved options and the run directory name, "
                      "then exit without training.")
 
-OPTION_FLAGS = ("data", "cond", "mirror", "seed", "kimg", "tick", "snap", "keep", "workers",
-                "desc", "cfg", "batch", "gamma", "cbase", "cmax", "map", "mbstd_group", "glr",
-                "dlr", "ema", "fp32")
+OPTION_FLAGS = ("data", "cond", "mirror", "max_images", "seed", "kimg", "tick", "snap", "keep",
+                "workers", "desc", "cfg", "batch", "gamma", "cbase", "cmax", "map",
+                "mbstd_group", "glr", "dlr", "ema", "fp32", "aug", "p", "target", "ada_kimg",
+                "augpipe", "freezed")
 
 
 def _given_args():
@@ -131,7 +151,8 @@ def main(argv):
                 fail("--data is required (e.g. --data=builtin:shapes, or --flagfile="
                       "quickstart.flags)")
             data = open_dataset(args["data"])
-            options = options_lib.build_options(args, data.info, replicas, has_gpu)
+            options = options_lib.build_options({**args, "init_from": FLAGS.init_from},
+                                                data.info, replicas, has_gpu)
 
         if FLAGS.dry_run:
             print(options.to_json())

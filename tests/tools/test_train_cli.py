@@ -20,7 +20,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 TRAIN = str(REPO / "tools" / "train.py")
 GENERATE = str(REPO / "tools" / "generate.py")
 TINY = ["--data=builtin:shapes?resolution=16&count=64", "--batch=4", "--cbase=128", "--cmax=8",
-        "--map=1", "--mbstd_group=2", "--seed=5"]
+        "--map=1", "--mbstd_group=2", "--seed=5", "--max_images=8", "--p=0.2", "--ada_kimg=0.05"]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
@@ -118,8 +118,11 @@ def test_sigkill_then_resume_continues_exactly(tmp_path):
     import tensorflow as tf
     reader_a = tf.train.load_checkpoint(str(expected / "state"))
     reader_b = tf.train.load_checkpoint(str(final / "state"))
-    keys = [k for k in reader_a.get_variable_to_shape_map() if "G_ema" in k or "_opt/" in k]
+    keys = [k for k in reader_a.get_variable_to_shape_map()
+            if "G_ema" in k or "_opt/" in k or "augment_pipe" in k]
     assert any("iterations" in k for k in keys) and any("G_ema" in k for k in keys)
+    p = reader_a.get_tensor("augment_pipe/p/.ATTRIBUTES/VARIABLE_VALUE")
+    assert p != pytest.approx(0.2)  # ADA moved p, and the resumed run must agree
     for key in keys:
         np.testing.assert_allclose(reader_b.get_tensor(key), reader_a.get_tensor(key),
                                    rtol=1e-5, atol=1e-6, err_msg=key)

@@ -133,3 +133,29 @@ def test_options_json_round_trip_and_resume_overrides():
     assert (resumed.total_kimg, resumed.snap, resumed.batch_gpu) == (2.0, 3, 4)
     with pytest.raises(options_lib.OptionsError, match="--resume"):
         options_lib.apply_resume_overrides(again, {}, 3)
+
+
+def test_augment_options():
+    opts = build()
+    assert (opts.augment.mode, opts.augment.augpipe, opts.augment.p) == ("ada", "bgc", 0.0)
+    assert (opts.augment.target, opts.augment.ada_kimg, opts.augment.ada_interval) == (
+        0.6, 500.0, 4)
+    fixed = build(aug="fixed", p=0.3, augpipe="bgcfnc", freezed=10)
+    assert fixed.desc == "shapes32-auto1-fixed-p0.3-bgcfnc-freezed10"
+    assert fixed.method.D_kwargs["block_kwargs"] == {"freeze_layers": 10}
+    # Transfer learning makes ADA react faster (the reference's ada_kimg 100 on resume-from-pkl).
+    assert build(init_from="run").augment.ada_kimg == 100.0
+    assert build(aug="diffaugment").augment.mode == "diffaugment"
+    again = options_lib.TrainingOptions.from_json(fixed.to_json())
+    assert again == fixed
+
+
+@pytest.mark.parametrize("args,flag", [
+    (dict(aug="fixed"), "--p"), (dict(aug="noaug", p=0.5), "--p"), (dict(p=1.5), "--p"),
+    (dict(aug="fixed", p=0.2, target=0.5), "--target"), (dict(augpipe="xyz"), "--augpipe"),
+    (dict(aug="noaug", augpipe="bgc"), "--augpipe"), (dict(aug="bogus"), "--aug"),
+    (dict(ada_kimg=0.0), "--ada_kimg"), (dict(freezed=-1), "--freezed"),
+])
+def test_augment_option_errors(args, flag):
+    with pytest.raises(options_lib.OptionsError, match=flag):
+        build(**args)

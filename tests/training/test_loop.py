@@ -17,8 +17,9 @@ DATA = "builtin:shapes?resolution=16&count=64"
 
 
 def tiny_options(**overrides):
+    # ADA starts at p = 0.3 with a fast controller, so that p moves within these few steps.
     args = dict(data=DATA, batch=4, cbase=128, cmax=8, map=1, mbstd_group=2, kimg=0.04,
-                tick=0.016, snap=1, seed=3, cond=True)
+                tick=0.016, snap=1, seed=3, cond=True, max_images=8, p=0.3, ada_kimg=0.05)
     args.update(overrides)
     return build_options(args, open_dataset(DATA).info)
 
@@ -38,6 +39,7 @@ def state_values(trainer):
     values.update({f"opt{name}/{i}": v.numpy() for name, opt in m.optimizers.items()
                    for i, v in enumerate(opt.variables)})
     values.update({f"term/{t.name}/{v.name}": v.numpy() for t in m.terms() for v in t.variables})
+    values["augment/p"] = trainer.augment_pipe.p.numpy()
     return values
 
 
@@ -65,12 +67,16 @@ def test_training_run_writes_the_run_directory(tmp_path):
                 "Timing/sec_per_kimg", "Resources/cpu_mem_gb"):
         assert all(np.isfinite(r[key]) for r in lines if key in r), key
     assert "Loss/r1_penalty" in lines[0] and "Loss/pl_penalty" in lines[0]
+    augment = [r["Progress/augment"] for r in lines]
+    assert augment[0] == pytest.approx(0.3) and len(set(augment)) > 1  # ADA moves p
+    assert float(trainer.augment_pipe.p.numpy()) == augment[-1]
 
     ea = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={
         event_accumulator.TENSORS: 0})
     ea.Reload()
     tags = ea.Tags()["tensors"]
-    assert {"Loss/G/loss", "Timing/sec_per_kimg", "fakes", "config/flags"} <= set(tags)
+    assert {"Loss/G/loss", "Timing/sec_per_kimg", "Progress/augment", "fakes",
+            "config/flags"} <= set(tags)
     assert len(ea.Tensors("Loss/G/loss")) == len(lines)
 
     ckpt = checkpoints.find_checkpoint(tmp_path)
@@ -85,6 +91,7 @@ def test_resume_continues_exactly(tmp_path):
     reference = run(tiny_options(kimg=0.048), tmp_path / "a")
     first = run(tiny_options(kimg=0.02), tmp_path / "b")
     assert int(first.progress.nimg.numpy()) == 20
+    assert float(first.augment_pipe.p.numpy()) != pytest.approx(0.3)  # p moved: it must survive
     resumed = run(tiny_options(kimg=0.048), tmp_path / "b", resume=tmp_path / "b")
     assert int(resumed.progress.nimg.numpy()) == 48
     assert resumed.resumed_from.name == "ckpt-000000020"
@@ -95,6 +102,19 @@ def test_resume_continues_exactly(tmp_path):
         np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-6, err_msg=key)
     assert {k: int(o.iterations.numpy()) for k, o in resumed.method.optimizers.items()} == {
         "G": 12 + 3, "D": 12 + 1}
+
+
+def test_ada_raises_p_when_d_overfits(tmp_path):
+    # Two training images: D memorises them, E[sign(D(real))] climbs above the 0.6 target and
+    # p rises from 0 (the reference's overfitting signal).
+    trainer = run(tiny_options(max_images=2, p=None, ada_kimg=0.5, kimg=0.32, tick=0.04, snap=100),
+                  tmp_path)
+    lines = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    augment = [r["Progress/augment"] for r in lines]
+    signs = [r["Loss/signs/real"] for r in lines]
+    assert augment[0] == 0 and augment[-1] > 0.1, augment
+    assert max(signs) > 0.6, signs  # the overfitting signal that made p rise
+    assert float(trainer.augment_pipe.p.numpy()) == augment[-1]
 
 
 def test_init_from_loads_weights_but_not_progress(tmp_path):

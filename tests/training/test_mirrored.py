@@ -1,9 +1,11 @@
 """The phase steps under MirroredStrategy on two logical CPU devices (run in a subprocess,
 because logical devices must be configured before TensorFlow initialises).
 
-Random draws are made for the global batch and sliced per replica, minibatch-std groups are
-consecutive, and losses are averaged over the global batch, so one step on 2 replicas must
-update the weights exactly as one step on 1 replica with the same global batch.
+Random draws (latents, noise, style mixing, every ADA augmentation parameter) are made for the
+global batch and sliced per replica, minibatch-std groups are consecutive, losses are averaged
+over the global batch and statistics (e.g. ADA's E[sign(D(real))]) are summed over replicas, so
+one step on 2 replicas must update the weights and report the statistics exactly as one step on
+1 replica with the same global batch.
 """
 
 import os
@@ -17,6 +19,7 @@ SCRIPT = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
+    from tfgan_fs.augment import AugmentPipe, augpipe_kwargs
     from tfgan_fs.methods import StyleGAN2, StyleGAN2Config
     from tfgan_fs.training.step import make_phase_step
 
@@ -32,7 +35,8 @@ SCRIPT = textwrap.dedent("""
     def train(strategy):
         keras.utils.set_random_seed(0)
         with strategy.scope():
-            method = StyleGAN2(cfg, 8, 3, label_distribution=[0.5, 0.5])
+            pipe = AugmentPipe(**augpipe_kwargs("bgcfnc"), initial_p=0.5)
+            method = StyleGAN2(cfg, 8, 3, label_distribution=[0.5, 0.5], augment_pipe=pipe)
             method.build_optimizers()
         batch = next(iter(strategy.experimental_distribute_dataset(
             tf.data.Dataset.from_tensors((images, labels)))))

@@ -134,7 +134,8 @@ class StyleGAN2(Method):
         img_channels: Image channels.
         label_distribution: Class frequencies [c_dim] used to draw labels for generated images
             (empty for unconditional training).
-        augment_pipe: Optional callable `(images, seed) -> images` applied to every D input.
+        augment_pipe: Optional Keras layer `(images, seed) -> images` applied to every image D
+            sees (AugmentPipe or DiffAugment); saved in checkpoints.
     """
 
     def __init__(self, config, img_resolution, img_channels, label_distribution=(),
@@ -231,3 +232,9 @@ class StyleGAN2(Method):
 
     def is_buffer(self, variable):
         return variable.name in BUFFER_NAMES
+
+    def checkpoint_items(self):
+        items = super().checkpoint_items()
+        if self.augment_pipe is not None:
+            items["augment_pipe"] = self.augment_pipe  # ADA's p survives --resume
+        return items

@@ -88,12 +88,14 @@ class RunState:
     Args:
         method: The Method (its networks, optimizers and terms are saved).
         progress: Progress counters.
+        extras: Further trackables of the loop (e.g. the ADA controller's statistics).
     """
 
-    def __init__(self, method, progress):
+    def __init__(self, method, progress, extras=None):
         self.method = method
         self.progress = progress
-        self.checkpoint = tf.train.Checkpoint(progress=progress, **method.checkpoint_items())
+        self.checkpoint = tf.train.Checkpoint(progress=progress, **method.checkpoint_items(),
+                                              **(extras or {}))
 
     def save(self, checkpoints_dir, keep=0, is_chief=True):
         """Writes a checkpoint atomically; returns its directory (None on non-chief workers).

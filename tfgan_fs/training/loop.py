@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_fs import images as image_io
+from tfgan_fs.augment import AdaController, make_augment
 from tfgan_fs.methods import StyleGAN2
 from tfgan_fs.training import checkpoints
 from tfgan_fs.training.ema import ema_beta, make_ema_update
@@ -95,11 +96,18 @@ class Trainer:
 
         keras.utils.set_random_seed(options.seed)  # deterministic network initialisation
         labels = data.label_distribution(options.max_images) if options.cond else ()
+        aug = options.augment
         with self.strategy.scope():
-            self.method = StyleGAN2(options.method, info.resolution, info.channels, labels)
+            self.augment_pipe = make_augment(aug.mode, aug.augpipe, aug.p)
+            self.method = StyleGAN2(options.method, info.resolution, info.channels, labels,
+                                    augment_pipe=self.augment_pipe)
             self.method.build_optimizers()
+        self.ada = None
+        if aug.mode == "ada":
+            self.ada = AdaController(aug.target, aug.ada_interval, aug.ada_kimg)
         self.progress = checkpoints.Progress()
-        self.state = checkpoints.RunState(self.method, self.progress)
+        self.state = checkpoints.RunState(self.method, self.progress,
+                                          extras={"ada": self.ada} if self.ada else None)
         self.resumed_from = None
         if resume is not None:
             self.resumed_from = self.state.restore(resume)
@@ -198,11 +206,17 @@ class Trainer:
         seed = tf.constant([opts.seed, step], tf.int64)
         for phase, step_fn in self.phase_steps:
             if step % phase.interval == 0:
-                tick_stats.add(step_fn(real_img, real_c, seed))
+                stats = step_fn(real_img, real_c, seed)
+                tick_stats.add(stats)
+                if self.ada is not None and "Loss/signs/real" in stats:
+                    self.ada.observe(stats["Loss/signs/real"])
         nimg = int(self.progress.nimg.numpy())
         self.ema_update(ema_beta(opts.batch_size, opts.ema_kimg, opts.ema_rampup, nimg))
         self.progress.nimg.assign(nimg + opts.batch_size)
         self.progress.step.assign(step + 1)
+        if self.ada is not None and (step + 1) % self.ada.interval == 0:
+            self.augment_pipe.p.assign(self.ada.update(float(self.augment_pipe.p.numpy()),
+                                                       opts.batch_size))
         return nimg + opts.batch_size
 
     def run(self):
@@ -254,6 +268,10 @@ class Trainer:
                 "Resources/cpu_mem_gb": _cpu_mem_gb(),
                 "Resources/peak_gpu_mem_gb": _gpu_peak_mem_gb(), **means,
             }
+            augment_p = None
+            if hasattr(self.augment_pipe, "p"):
+                augment_p = float(self.augment_pipe.p.numpy())
+                record["Progress/augment"] = augment_p
             # The first tick of a process includes tracing: no meaningful ETA yet.
             eta = format_time((total_nimg - nimg) / 1000 * sec_per_kimg) if traced else "--"
             traced = True
@@ -262,7 +280,8 @@ class Trainer:
                      f"sec/kimg {sec_per_kimg:<7.2f} "
                      f"loss G {means.get('Loss/G/loss', float('nan')):<6.3f} "
                      f"D {means.get('Loss/D/loss', float('nan')):<6.3f} "
-                     f"cpumem {record['Resources/cpu_mem_gb']:<5.2f} "
+                     + (f"augment {augment_p:<5.3f} " if augment_p is not None else "")
+                     + f"cpumem {record['Resources/cpu_mem_gb']:<5.2f} "
                      f"ETA {eta}")
             if stats_writer is not None:
                 stats_writer.write(nimg, {**record, "timestamp": time.time()})

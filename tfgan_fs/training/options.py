@@ -9,12 +9,35 @@ import dataclasses
 import json
 from typing import Optional
 
+from tfgan_fs.augment.presets import AUGPIPE_SPECS
 from tfgan_fs.configs import stylegan2 as presets
 from tfgan_fs.methods import AdamConfig, StyleGAN2Config
+
+AUG_MODES = ("ada", "noaug", "fixed", "diffaugment")
 
 
 class OptionsError(ValueError):
     """A command-line value is invalid; the message names the flag."""
+
+
+@dataclasses.dataclass
+class AugmentOptions:
+    """Discriminator augmentation (StyleGAN2-ADA `--aug`, `--p`, `--target`, `--augpipe`).
+
+    Attributes:
+        mode: 'ada' (adaptive p), 'fixed' (constant p), 'noaug', or 'diffaugment'.
+        augpipe: AugmentPipe preset for 'ada' and 'fixed'.
+        p: Initial (ada) or constant (fixed) augmentation probability.
+        target: ADA target of E[sign(D(real))].
+        ada_kimg: kimg for p to move by 1.
+        ada_interval: Minibatches between p updates.
+    """
+    mode: str = "ada"
+    augpipe: str = "bgc"
+    p: float = 0.0
+    target: float = 0.6
+    ada_kimg: float = 500.0
+    ada_interval: int = 4
 
 
 @dataclasses.dataclass
@@ -41,6 +64,7 @@ class TrainingOptions:
         desc: Run description (run dir suffix).
         num_replicas: Replicas the batch was split over when the run was created.
         method: The StyleGAN2 hyperparameters and network arguments.
+        augment: Discriminator augmentation.
     """
     data: str
     cond: bool
@@ -61,6 +85,7 @@ class TrainingOptions:
     desc: str
     num_replicas: int
     method: StyleGAN2Config
+    augment: AugmentOptions = dataclasses.field(default_factory=AugmentOptions)
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -68,10 +93,11 @@ class TrainingOptions:
     @classmethod
     def from_json(cls, text):
         raw = json.loads(text)
+        augment = AugmentOptions(**raw.pop("augment", {}))
         method = raw.pop("method")
         for key in ("G_opt", "D_opt"):
             method[key] = AdamConfig(**{**method[key], "betas": tuple(method[key]["betas"])})
-        return cls(**raw, method=StyleGAN2Config(**method))
+        return cls(**raw, method=StyleGAN2Config(**method), augment=augment)
 
 
 # Flags that may change when a run is resumed (schedule and bookkeeping, not the model).
@@ -89,7 +115,8 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
     Args:
         args: Dict of flag values; None means "not given" (take the preset's value). Keys:
             data, cond, mirror, max_images, seed, cfg, kimg, batch, gamma, tick, snap, keep,
-            workers, cbase, cmax, map, mbstd_group, glr, dlr, ema, fp32, desc.
+            workers, cbase, cmax, map, mbstd_group, glr, dlr, ema, fp32, desc, aug, p, target,
+            ada_kimg, augpipe, freezed, init_from (only whether it is set matters).
         info: DatasetInfo of the training data.
         num_replicas: Number of replicas the global batch is split over.
         has_gpu: Whether a GPU is visible (float16 layers are only used on GPUs).
@@ -182,6 +209,13 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         method.pl_weight = 0.0
         method.style_mixing_prob = 0.0
         method.D_kwargs["architecture"] = "orig"
+    augment, aug_desc = _augment_options(args)
+    desc += aug_desc
+    freezed = int(get("freezed", 0))
+    _require(freezed >= 0, "freezed", f"must be >= 0, got {freezed}")
+    if freezed:
+        D_kwargs["block_kwargs"] = dict(freeze_layers=freezed)
+        desc += f"-freezed{freezed}"
     if get("desc"):
         desc += f"-{args['desc']}"
 
@@ -190,7 +224,45 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         seed=int(get("seed", 0)), total_kimg=kimg, batch_size=batch, batch_gpu=batch_gpu,
         kimg_per_tick=tick, snap=snap, keep_checkpoints=keep, workers=workers,
         ema_kimg=ema_kimg, ema_rampup=spec.ramp, fp32=fp32, cfg=cfg, desc=desc,
-        num_replicas=num_replicas, method=method)
+        num_replicas=num_replicas, method=method, augment=augment)
+
+
+def _augment_options(args):
+    """AugmentOptions and the run-name suffix from --aug --p --target --ada_kimg --augpipe."""
+    given = {k: args.get(k) for k in ("aug", "p", "target", "ada_kimg", "augpipe")}
+    mode = given["aug"] or "ada"
+    _require(mode in AUG_MODES, "aug", f"must be one of {', '.join(AUG_MODES)}, got {mode!r}")
+    desc = f"-{mode}" if given["aug"] else ""
+    if mode == "fixed":
+        _require(given["p"] is not None, "p", "is required with --aug=fixed")
+    elif given["p"] is not None and mode != "ada":
+        raise OptionsError(f"--p: only valid with --aug=fixed or --aug=ada (initial p), not "
+                           f"--aug={mode}")
+    p = 0.0 if given["p"] is None else float(given["p"])
+    _require(0 <= p <= 1, "p", f"must be in [0, 1], got {p}")
+    if given["p"] is not None:
+        desc += f"-p{p:g}"
+    if given["target"] is not None or given["ada_kimg"] is not None:
+        flag = "target" if given["target"] is not None else "ada_kimg"
+        _require(mode == "ada", flag, f"only valid with --aug=ada, not --aug={mode}")
+    target = 0.6 if given["target"] is None else float(given["target"])
+    _require(0 <= target <= 1, "target", f"must be in [0, 1], got {target}")
+    if given["target"] is not None:
+        desc += f"-target{target:g}"
+    # The reference speeds ADA up to 100 kimg per unit of p when starting from trained weights.
+    ada_kimg = given["ada_kimg"]
+    if ada_kimg is None:
+        ada_kimg = 100.0 if args.get("init_from") else 500.0
+    _require(ada_kimg > 0, "ada_kimg", f"must be > 0, got {ada_kimg}")
+    augpipe = given["augpipe"] or "bgc"
+    _require(augpipe in AUGPIPE_SPECS, "augpipe",
+             f"must be one of {', '.join(AUGPIPE_SPECS)}, got {augpipe!r}")
+    if given["augpipe"] is not None:
+        _require(mode in ("ada", "fixed"), "augpipe",
+                 f"only valid with --aug=ada or --aug=fixed, not --aug={mode}")
+        desc += f"-{augpipe}"
+    return AugmentOptions(mode=mode, augpipe=augpipe, p=p, target=target,
+                          ada_kimg=float(ada_kimg)), desc
 
 
 def apply_resume_overrides(options, args, num_replicas):
