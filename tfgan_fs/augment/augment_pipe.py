@@ -13,6 +13,10 @@ Random draws come from a `[2]` seed (see `tfgan_fs.rng`), so the same seed gives
 augmentation, on any number of replicas. `debug_percentile` in [0, 1) replaces every draw by that
 percentile of its distribution and applies every enabled transform, as in the reference.
 
+Everything runs in `tf.function` and under tf.distribute; XLA compiles every stage except the
+general geometric one, whose reflect padding depends on the batch's transforms (as in the
+reference), which XLA cannot express.
+
 Two deliberate differences: with p = 0 the pipe returns its input unchanged (the reference still
 resamples every image), and pipes whose only geometric transforms are pixel blits (the `blit`
 preset) copy pixels exactly where the reference's resampling slightly blurs flipped and rotated
