@@ -27,6 +27,7 @@ from absl import flags  # noqa: E402
 
 from tfgan_fs.cli.errors import fail  # noqa: E402
 from tfgan_fs.cli.flagfiles import FlagfileError, resolve_flagfile_args  # noqa: E402
+from tfgan_fs.cli.metric_flags import define_metric_flags  # noqa: E402
 from tfgan_fs.configs.stylegan2 import CFG_NAMES  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -84,6 +85,8 @@ flags.DEFINE_enum("augpipe", None, ["blit", "geom", "color", "filter", "noise", 
 flags.DEFINE_integer("freezed", None, "Freeze-D: do not train the first N layers of D, counted "
                      "from the highest resolution (transfer learning with --init_from; 10-13 "
                      "are typical). Default 0.")
+# Metrics at every snapshot.
+define_metric_flags(default_metrics=None)
 # Resuming and transfer.
 flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue exactly: "
                     "weights, optimizer state, G_ema, images seen, path-length mean. Only "
@@ -96,7 +99,7 @@ flags.DEFINE_boolean("dry_run", False, "Print the resolved options and the run d
 OPTION_FLAGS = ("data", "cond", "mirror", "max_images", "seed", "kimg", "tick", "snap", "keep",
                 "workers", "desc", "cfg", "batch", "gamma", "cbase", "cmax", "map",
                 "mbstd_group", "glr", "dlr", "ema", "fp32", "aug", "p", "target", "ada_kimg",
-                "augpipe", "freezed")
+                "augpipe", "freezed", "metrics", "inception", "vgg16", "lpips", "cache_dir")
 
 
 def _given_args():
@@ -118,6 +121,8 @@ def main(argv):
     import tensorflow as tf  # noqa: E402 (after flag parsing: fast --help)
 
     from tfgan_fs.data import DatasetError, open_dataset
+    from tfgan_fs.metrics.detectors import Detectors, require_networks
+    from tfgan_fs.metrics.weights import MissingWeightsError
     from tfgan_fs.training import checkpoints, options as options_lib
     from tfgan_fs.training.loop import Trainer, TrainingDivergedError
     from tfgan_fs.training.run_dir import Tee, create_run_dir
@@ -160,6 +165,8 @@ def main(argv):
             print(f"Dry run: would train in {where}; nothing was written.")
             return
 
+        # Everything a run needs is checked before its directory is created.
+        require_networks(options.metrics, Detectors(**options.metric_networks))
         run_dir = run_dir if FLAGS.resume else create_run_dir(FLAGS.outdir, options.desc)
         with Tee(run_dir / "log.txt"):
             print(f"Run directory: {run_dir}")
@@ -168,7 +175,7 @@ def main(argv):
                               init_from=FLAGS.init_from, flags_text=_flags_text())
             trainer.run()
     except (options_lib.OptionsError, DatasetError, checkpoints.CheckpointError,
-            TrainingDivergedError) as err:
+            TrainingDivergedError, MissingWeightsError) as err:
         fail(str(err))
 
 

@@ -190,3 +190,12 @@ def test_tfrecord_missing_shard(source, tmp_path):
     os.remove(tmp_path / "tfr" / "shard-00002-of-00004.tfrecord")
     with pytest.raises(DatasetError, match=r"shard-00002-of-00004\.tfrecord: shard listed in"):
         open_dataset(str(tmp_path / "tfr"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_ordered_dataset_reads_each_image_once_in_dataset_order(source, kind):
+    data = open_kind(source, kind)
+    batches = list(data.ordered_dataset(3, max_images=7).as_numpy_iterator())
+    assert [len(b[0]) for b in batches] == [3, 3, 1]
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), source[1][:7])
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), LABELS[:7])

@@ -88,6 +88,9 @@ class TFRecordData(TrainingData):
         window = min(self._shuffle_window, num_images)
         return records.batch(window).enumerate().map(shuffle_window).unbatch()
 
+    def _ordered_items(self, num_images):
+        return self._records(num_images)
+
     def _decode_item(self, item):
         record = tfrecord_format.parse_record(item)
         image = tfrecord_format.decode_image(record["image"], self._encoding, self.info.shape)

@@ -63,6 +63,10 @@ class TrainingData(abc.ABC):
         """
         return tf.data.Dataset.from_tensor_slices(permuted_indices(seed, num_images))
 
+    def _ordered_items(self, num_images):
+        """The undecoded items of the first `num_images` images in dataset order."""
+        return tf.data.Dataset.range(num_images)
+
     @abc.abstractmethod
     def _decode_item(self, item):
         """Maps one item to (uint8 image [H, W, C] with static shape, int64 label scalar)."""
@@ -161,6 +165,21 @@ class TrainingData(abc.ABC):
         ds = ds.map(load, num_parallel_calls=parallel, deterministic=True)
         ds = ds.batch(batch_size, drop_remainder=True)
         return ds.prefetch(tf.data.AUTOTUNE)
+
+    def ordered_dataset(self, batch_size, max_images=None, num_parallel_calls=None):
+        """The first `max_images` images once, in dataset order (for metrics statistics).
+
+        Returns:
+            A finite `tf.data.Dataset` of (images uint8 [<= batch_size, H, W, C], labels int64
+            [<= batch_size], -1 when unlabeled); the last batch may be smaller.
+        """
+        n = self.num_images(max_images)
+        if not _is_int(batch_size) or batch_size < 1:
+            raise DatasetError(f"batch_size must be a positive integer, got {batch_size!r}")
+        parallel = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
+        ds = self._ordered_items(n).map(self._decode_item, num_parallel_calls=parallel,
+                                        deterministic=True)
+        return ds.batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
 
     def label_distribution(self, max_images=None):
         """Class frequencies of the first `max_images` images (to sample generator labels).

@@ -19,6 +19,9 @@ import tensorflow as tf
 from tfgan_fs import images as image_io
 from tfgan_fs.augment import AdaController, make_augment
 from tfgan_fs.methods import StyleGAN2
+from tfgan_fs.metrics.detectors import Detectors, require_networks
+from tfgan_fs.metrics.metric_main import MetricContext, calc_metric, report_metric
+from tfgan_fs.metrics.stats_cache import StatsCache, default_cache_dir
 from tfgan_fs.training import checkpoints
 from tfgan_fs.training.ema import ema_beta, make_ema_update
 from tfgan_fs.training.stats import StatsAccumulator, StatsWriter
@@ -81,11 +84,13 @@ class Trainer:
         init_from: Run dir or checkpoint to take G, D and G_ema weights from (fresh progress).
         flags_text: The effective command line as flagfile text (saved and shown in TensorBoard).
         jit_compile: Compile the phase steps with XLA.
+        detectors: Feature networks for `options.metrics` (default: loaded from
+            `options.metric_networks`); checked before training starts.
         log: Function used for status messages.
     """
 
     def __init__(self, options, run_dir, data, strategy=None, resume=None, init_from=None,
-                 flags_text=None, jit_compile=False, log=print):
+                 flags_text=None, jit_compile=False, detectors=None, log=print):
         self.options = options
         self.run_dir = pathlib.Path(run_dir)
         self.data = data
@@ -124,6 +129,7 @@ class Trainer:
                             for phase in self.method.phases()]
         self.ema_update = make_ema_update(self.method.ema_pairs, self.method.is_buffer)
         self.flags_text = flags_text
+        self.metrics = self._metric_context(detectors)
 
         # Fixed latents of the snapshot grids (the same after a resume).
         self.grid_w, grid_h = image_io.grid_shape(info.resolution)
@@ -133,6 +139,33 @@ class Trainer:
         self.grid_c = np.zeros([n, self.method.c_dim], np.float32)
         if self.method.c_dim:
             self.grid_c[np.arange(n), (np.arange(n) // self.grid_w) % self.method.c_dim] = 1
+
+    def _metric_context(self, detectors):
+        """MetricContext for the snapshot metrics (None without metrics); fails fast."""
+        if not self.options.metrics:
+            return None
+        detectors = detectors or Detectors(**self.options.metric_networks)
+        require_networks(self.options.metrics, detectors)
+        cache_dir = self.options.metrics_cache or default_cache_dir()
+        return MetricContext(data=self.data, data_spec=self.options.data, detectors=detectors,
+                             strategy=self.strategy, cache=StatsCache(cache_dir),
+                             max_images=self.options.max_images, seed=self.options.seed)
+
+    def _evaluate_metrics(self, tb_writer, checkpoint):
+        """Computes the snapshot metrics of G_ema; logs them to metric-*.jsonl and TensorBoard."""
+        nimg = int(self.progress.nimg.numpy())
+        for name in self.options.metrics:
+            result = calc_metric(name, self.method.G_ema, self.metrics)
+            if not self.is_chief:
+                continue
+            report_metric({**result, "kimg": nimg / 1000}, run_dir=self.run_dir,
+                          network=checkpoint)
+            with tb_writer.as_default(step=nimg):
+                for key, value in result["results"].items():
+                    tf.summary.scalar(f"Metrics/{key}", value)
+            tb_writer.flush()
+            self.log(f"{name}: " + ", ".join(f"{k} {v:.4g}" for k, v in
+                                             result["results"].items()))
 
     # ---------------------------------------------------------------------------------------
 
@@ -287,6 +320,8 @@ class Trainer:
                 stats_writer.write(nimg, {**record, "timestamp": time.time()})
             if done or tick % opts.snap == 0:
                 last_ckpt = self._snapshot(tb_writer) or last_ckpt
+                if self.metrics is not None:
+                    self._evaluate_metrics(tb_writer, last_ckpt)
             self.progress.tick.assign(tick + 1)
             tick_start_nimg = nimg
             tick_start_time = time.time()

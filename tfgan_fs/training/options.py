@@ -12,6 +12,7 @@ from typing import Optional
 from tfgan_fs.augment.presets import AUGPIPE_SPECS
 from tfgan_fs.configs import stylegan2 as presets
 from tfgan_fs.methods import AdamConfig, StyleGAN2Config
+from tfgan_fs.metrics.names import parse_metric_list
 
 AUG_MODES = ("ada", "noaug", "fixed", "diffaugment")
 
@@ -65,6 +66,9 @@ class TrainingOptions:
         num_replicas: Replicas the batch was split over when the run was created.
         method: The StyleGAN2 hyperparameters and network arguments.
         augment: Discriminator augmentation.
+        metrics: Metric names evaluated at every snapshot.
+        metric_networks: Feature-network files {'inception', 'vgg16', 'lpips'} (None: env var).
+        metrics_cache: Real-statistics cache directory (None: the default).
     """
     data: str
     cond: bool
@@ -86,6 +90,9 @@ class TrainingOptions:
     num_replicas: int
     method: StyleGAN2Config
     augment: AugmentOptions = dataclasses.field(default_factory=AugmentOptions)
+    metrics: list = dataclasses.field(default_factory=list)
+    metric_networks: dict = dataclasses.field(default_factory=dict)
+    metrics_cache: Optional[str] = None
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -101,7 +108,8 @@ class TrainingOptions:
 
 
 # Flags that may change when a run is resumed (schedule and bookkeeping, not the model).
-RESUMABLE_OVERRIDES = ("kimg", "tick", "snap", "keep", "workers")
+RESUMABLE_OVERRIDES = ("kimg", "tick", "snap", "keep", "workers", "metrics", "inception",
+                       "vgg16", "lpips", "cache_dir")
 
 
 def _require(condition, flag, message):
@@ -209,6 +217,7 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         method.pl_weight = 0.0
         method.style_mixing_prob = 0.0
         method.D_kwargs["architecture"] = "orig"
+    metrics = _metric_names(args.get("metrics"))
     augment, aug_desc = _augment_options(args)
     desc += aug_desc
     freezed = int(get("freezed", 0))
@@ -224,7 +233,16 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         seed=int(get("seed", 0)), total_kimg=kimg, batch_size=batch, batch_gpu=batch_gpu,
         kimg_per_tick=tick, snap=snap, keep_checkpoints=keep, workers=workers,
         ema_kimg=ema_kimg, ema_rampup=spec.ramp, fp32=fp32, cfg=cfg, desc=desc,
-        num_replicas=num_replicas, method=method, augment=augment)
+        num_replicas=num_replicas, method=method, augment=augment, metrics=metrics,
+        metric_networks={k: args.get(k) for k in ("inception", "vgg16", "lpips")},
+        metrics_cache=args.get("cache_dir"))
+
+
+def _metric_names(text):
+    try:
+        return [spec.name for spec in parse_metric_list(text)]
+    except ValueError as err:
+        raise OptionsError(f"--metrics: {err}") from None
 
 
 def _augment_options(args):
@@ -285,6 +303,13 @@ def apply_resume_overrides(options, args, num_replicas):
         updates["keep_checkpoints"] = int(args["keep"])
     if args.get("workers") is not None:
         updates["workers"] = int(args["workers"])
+    if args.get("metrics") is not None:
+        updates["metrics"] = _metric_names(args["metrics"])
+    networks = {k: args[k] for k in ("inception", "vgg16", "lpips") if args.get(k) is not None}
+    if networks:
+        updates["metric_networks"] = {**options.metric_networks, **networks}
+    if args.get("cache_dir") is not None:
+        updates["metrics_cache"] = args["cache_dir"]
     _require(options.batch_size % num_replicas == 0, "resume",
              f"the run's global batch {options.batch_size} cannot be split over "
              f"{num_replicas} replicas")

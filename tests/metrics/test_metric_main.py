@@ -1,0 +1,181 @@
+"""Named metrics end to end with tiny stand-in feature networks, checked against the metric math
+applied to features computed independently; the real-statistics cache; quantisation."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan_fs.data import open_dataset
+from tfgan_fs.metrics import (Detectors, MetricContext, MissingWeightsError, calc_metric,
+                              frechet_distance, inception_score, kid, mean_pairwise_distance,
+                              parse_metric, precision_recall, report_metric, softmax)
+from tfgan_fs.metrics import feature_stats as fs
+from tfgan_fs.metrics.names import parse_metric_list
+from tfgan_fs.metrics.stats_cache import StatsCache
+from tfgan_fs.networks import Generator
+
+DATA = "builtin:shapes?resolution=16&count=64"
+PROJ = np.random.RandomState(0).randn(48, 8).astype(np.float32)
+LOGIT_PROJ = np.random.RandomState(1).randn(8, 5).astype(np.float32)
+
+
+def tiny_features(images_uint8):
+    """4x4 average pooling of the pixels, projected to 8 dims (a stand-in feature network)."""
+    x = tf.nn.avg_pool2d(tf.cast(images_uint8, tf.float32) / 255, 4, 4, "VALID")
+    return tf.matmul(tf.reshape(x, [tf.shape(x)[0], 48]), PROJ)
+
+
+class TinyInception:
+    cache_key = "tiny-inception-v1"
+    has_logits = True
+
+    def __call__(self, images):
+        f = tiny_features(images)
+        return {"pool_3": f, "logits": tf.matmul(f, LOGIT_PROJ)}
+
+
+class TinyVGG:
+    cache_key = "tiny-vgg-v1"
+
+    def __call__(self, images):
+        return tiny_features(images)
+
+
+def tiny_lpips(a, b):
+    return tf.reduce_mean(tf.square(a - b), axis=[1, 2, 3])
+
+
+@pytest.fixture(scope="module")
+def setup():
+    G = Generator(16, 0, 16, 16, 3, mapping_kwargs=dict(num_layers=1),
+                  synthesis_kwargs=dict(channel_base=64, channel_max=8))
+    data = open_dataset(DATA)
+    return G, data
+
+
+def context(data, cache=None, **kwargs):
+    detectors = Detectors(inception=TinyInception(), vgg16=TinyVGG(), lpips=tiny_lpips)
+    return MetricContext(data=data, data_spec=DATA, detectors=detectors,
+                         cache=cache or StatsCache(None), batch_size=32, seed=7, **kwargs)
+
+
+def test_metric_names():
+    spec = parse_metric("fid50k_full")
+    assert (spec.kind, spec.num_gen, spec.max_real) == ("fid", 50000, None)
+    assert parse_metric("fid10k").max_real == 10000
+    assert parse_metric("kid50k_full").max_real == 1000000
+    pr = parse_metric("pr50k3_full")
+    assert (pr.kind, pr.nhood_size, pr.max_real) == ("pr", 3, 200000)
+    assert parse_metric("is50k").kind == "is"
+    ppl = parse_metric("ppl2_wend")
+    assert (ppl.space, ppl.sampling, ppl.crop, ppl.num_gen) == ("w", "end", False, 50000)
+    assert parse_metric("ppl_zfull").crop and parse_metric("ppl2_wend1000").num_gen == 1000
+    assert parse_metric("lpips_div").num_gen == 100 and parse_metric("intra_lpips").num_gen == 1000
+    assert parse_metric("lpips_div20").num_gen == 20
+    assert parse_metric_list("none") == [] and len(parse_metric_list("fid5k, is5k")) == 2
+    with pytest.raises(ValueError, match="unknown metric 'fid50'.*fid50k_full"):
+        parse_metric("fid50")
+
+
+def test_quantisation_matches_saved_images():
+    x = tf.constant([-1.5, -1.0, 0.0, 0.99, 1.0, 2.0])
+    # clip(x * 127.5 + 128, 0, 255), truncated: -1 -> 0.5 -> 0; 0.99 -> 254.2 -> 254.
+    np.testing.assert_array_equal(fs.quantize(x).numpy(), [0, 0, 128, 254, 255, 255])
+
+
+def test_dataset_features_match_a_direct_computation(setup):
+    _, data = setup
+    stats = fs.dataset_features(data, tiny_features, max_items=50, batch_size=16,
+                                capture_all=True, capture_mean_cov=True)
+    images, _ = data.load_images(50)
+    direct = tiny_features(images).numpy()
+    np.testing.assert_allclose(stats.all(), direct, rtol=1e-5, atol=1e-6)
+    mean, cov = stats.mean_cov()
+    np.testing.assert_allclose(mean, direct.mean(0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cov, np.cov(direct, rowvar=False), rtol=1e-4, atol=1e-6)
+
+
+def test_generated_samples_are_reproducible_and_consistent(setup):
+    G, _ = setup
+    a = fs.generate_images(G, 40, batch_size=16, seed=3)
+    b = fs.generate_images(G, 40, batch_size=16, seed=3)
+    c = fs.generate_images(G, 40, batch_size=16, seed=4)
+    assert a.dtype == np.uint8 and a.shape == (40, 16, 16, 3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    feats = fs.generator_features(G, tiny_features, 40, batch_size=16, seed=3, capture_all=True)
+    np.testing.assert_allclose(feats.all(), tiny_features(a).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_inception_metrics_equal_the_math_on_independent_features(setup):
+    G, data = setup
+    ctx = context(data)
+    fakes = tiny_features(fs.generate_images(G, 1000, batch_size=32, seed=7)).numpy()
+    reals = tiny_features(data.load_images(64)[0]).numpy()
+    fid = calc_metric("fid1k", G, ctx)
+    assert fid["metric"] == "fid1k" and fid["num_replicas"] == 1
+    expected = frechet_distance(fakes.mean(0), np.cov(fakes, rowvar=False), reals.mean(0),
+                                np.cov(reals, rowvar=False))
+    assert fid["results"]["fid1k"] == pytest.approx(expected, rel=1e-4)
+    result = calc_metric("kid1k", G, ctx)["results"]["kid1k"]
+    assert result == pytest.approx(kid(fakes, reals, seed=7), rel=1e-4, abs=1e-7)
+    mean, std = inception_score(softmax(fakes @ LOGIT_PROJ))
+    results = calc_metric("is1k", G, ctx)["results"]
+    assert results["is1k_mean"] == pytest.approx(mean, rel=1e-4)
+    assert results["is1k_std"] == pytest.approx(std, rel=1e-3, abs=1e-6)
+    pr = calc_metric("pr1k3", G, ctx)["results"]
+    assert (pr["pr1k3_precision"], pr["pr1k3_recall"]) == pytest.approx(
+        precision_recall(reals, fakes, nhood_size=3))
+
+
+def test_lpips_metrics(setup):
+    G, data = setup
+    ctx = context(data, max_images=4)
+    images = fs.generate_images(G, 12, batch_size=32, seed=7).astype(np.float32) / 127.5 - 1
+    div = calc_metric("lpips_div12", G, ctx)["results"]["lpips_div12"]
+    assert div == pytest.approx(mean_pairwise_distance(images, tiny_lpips), rel=1e-5)
+    intra = calc_metric("intra_lpips40", G, ctx)["results"]["intra_lpips40"]
+    assert np.isfinite(intra) and intra > 0
+    many = open_dataset("builtin:shapes?resolution=16&count=128")
+    with pytest.raises(ValueError, match="few-shot.*--max_images"):
+        calc_metric("intra_lpips40", G, context(many))
+    ppl = calc_metric("ppl2_wend200", G, ctx)["results"]["ppl2_wend200"]
+    assert np.isfinite(ppl) and ppl >= 0
+
+
+def test_real_statistics_are_cached_and_invalidated(setup, tmp_path, monkeypatch):
+    G, data = setup
+    cache = StatsCache(tmp_path)
+    first = calc_metric("fid1k", G, context(data, cache))["results"]["fid1k"]
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+
+    def no_recompute(*args, **kwargs):
+        raise AssertionError("real statistics recomputed despite a cache hit")
+
+    monkeypatch.setattr(fs, "dataset_features", no_recompute)
+    assert calc_metric("fid1k", G, context(data, cache))["results"]["fid1k"] == first
+    # Another feature network, or other settings, must not reuse the entry.
+    other = context(data, cache)
+    other.detectors = Detectors(inception=type("Other", (TinyInception,),
+                                               {"cache_key": "tiny-v2"})())
+    with pytest.raises(AssertionError, match="recomputed"):
+        calc_metric("fid1k", G, other)
+    with pytest.raises(AssertionError, match="recomputed"):
+        calc_metric("kid1k", G, context(data, cache))  # all features, not mean/cov
+
+
+def test_report_metric_appends_json_lines(tmp_path):
+    result = {"results": {"fid50k_full": 3.5}, "metric": "fid50k_full", "total_time": 1.0}
+    report_metric(result, run_dir=tmp_path, network="run/ckpt")
+    report_metric(result, run_dir=tmp_path, network="run/ckpt")
+    lines = (tmp_path / "metric-fid50k_full.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[0])["results"]["fid50k_full"] == 3.5
+
+
+def test_missing_feature_network_is_named():
+    with pytest.raises(MissingWeightsError, match="--inception"):
+        Detectors(inception=None).require("inception", "fid50k_full")
+    with pytest.raises(MissingWeightsError, match="/nope.pb"):
+        Detectors(inception="/nope.pb").require("inception", "fid50k_full")

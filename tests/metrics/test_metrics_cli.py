@@ -1,0 +1,76 @@
+"""tools/calc_metrics.py and tools/train.py --metrics end to end, with tiny stand-in weight files
+in the real files' formats (an Inception GraphDef with the real node names, an LPIPS .npz)."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+from net_fixtures import build_fid_graph_def, random_lpips_arrays, write_npz
+from tensorboard.backend.event_processing import event_accumulator
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+TINY = ["--data=builtin:shapes?resolution=16&count=64", "--batch=4", "--cbase=128", "--cmax=8",
+        "--map=1", "--mbstd_group=2", "--aug=noaug"]
+
+
+def run_tool(tool, args, timeout=900):
+    return subprocess.run([sys.executable, str(REPO / "tools" / tool)] + args, env=ENV,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("weights")
+    graph, _ = build_fid_graph_def()
+    (tmp / "classify_image_graph_def.pb").write_bytes(graph)
+    write_npz(tmp / "lpips_vgg.npz", random_lpips_arrays("vgg"))
+    return tmp
+
+
+def test_train_with_metrics_then_calc_metrics(weights, tmp_path):
+    inception = weights / "classify_image_graph_def.pb"
+    train = run_tool("train.py", [f"--outdir={tmp_path / 'runs'}", "--kimg=0.008", "--tick=0.004",
+                                  "--snap=1", "--metrics=fid1k", f"--inception={inception}",
+                                  f"--cache_dir={tmp_path / 'cache'}"] + TINY)
+    assert train.returncode == 0, train.stderr
+    run_dir = next((tmp_path / "runs").iterdir())
+    lines = [json.loads(x) for x in (run_dir / "metric-fid1k.jsonl").read_text().splitlines()]
+    assert len(lines) >= 2 and all(line["results"]["fid1k"] > 0 for line in lines)
+    assert lines[-1]["kimg"] == 0.008
+    ea = event_accumulator.EventAccumulator(str(run_dir),
+                                            size_guidance={event_accumulator.TENSORS: 0})
+    ea.Reload()
+    assert "Metrics/fid1k" in ea.Tags()["tensors"]
+    assert list((tmp_path / "cache").glob("shapes16-64-inception-*.npz"))
+
+    calc = run_tool("calc_metrics.py", [
+        "--metrics=fid1k,kid1k,is1k,lpips_div10", f"--network={run_dir}",
+        f"--inception={inception}", f"--lpips={weights / 'lpips_vgg.npz'}",
+        f"--cache_dir={tmp_path / 'cache'}"])
+    assert calc.returncode == 0, calc.stderr
+    results = [json.loads(line) for line in calc.stdout.splitlines() if line.startswith("{")]
+    assert [r["metric"] for r in results] == ["fid1k", "kid1k", "is1k", "lpips_div10"]
+    assert set(results[2]["results"]) == {"is1k_mean", "is1k_std"}
+    # The final snapshot's FID from training equals calc_metrics' on the same checkpoint.
+    assert results[0]["results"]["fid1k"] == pytest.approx(lines[-1]["results"]["fid1k"],
+                                                           rel=1e-4)
+    assert len((run_dir / "metric-fid1k.jsonl").read_text().splitlines()) == len(lines) + 1
+
+
+def test_missing_weights_and_bad_names_are_clear_errors(tmp_path):
+    train = run_tool("train.py", [f"--outdir={tmp_path}", "--dry_run", "--metrics=fid50k_full",
+                                  "--inception=/missing/classify_image_graph_def.pb"] + TINY)
+    # --dry_run resolves options only; the weights are checked when training starts.
+    assert train.returncode == 0, train.stderr
+    train = run_tool("train.py", [f"--outdir={tmp_path}", "--metrics=fid50k_full",
+                                  "--inception=/missing/classify_image_graph_def.pb"] + TINY)
+    assert train.returncode == 1
+    assert "classify_image_graph_def.pb" in train.stderr and "--inception" in train.stderr
+    bad = run_tool("train.py", [f"--outdir={tmp_path}", "--dry_run", "--metrics=fid50"] + TINY)
+    assert bad.returncode == 1 and "unknown metric 'fid50'" in bad.stderr
+    calc = run_tool("calc_metrics.py", ["--metrics=is50k", f"--network={tmp_path}"])
+    assert calc.returncode == 1 and "error:" in calc.stderr
