@@ -179,3 +179,18 @@ def test_missing_feature_network_is_named():
         Detectors(inception=None).require("inception", "fid50k_full")
     with pytest.raises(MissingWeightsError, match="/nope.pb"):
         Detectors(inception="/nope.pb").require("inception", "fid50k_full")
+
+
+def test_ppl_is_zero_when_the_image_does_not_depend_on_w(setup):
+    # With every style affine weight at zero, ws have no effect on the image: both ends of each
+    # pair must then give identical images (they share their noise), so PPL is exactly 0.
+    G, data = setup
+    frozen = Generator.from_config(G.get_config())
+    for v in frozen.weights:
+        if "affine/weight" in v.path:
+            v.assign(tf.zeros_like(v))
+        if "noise_strength" in v.path:
+            v.assign(tf.ones_like(v))  # the noise matters, w does not
+    ppl = calc_metric("ppl2_wend100", frozen, context(data))["results"]["ppl2_wend100"]
+    assert ppl == 0.0
+    assert calc_metric("ppl2_wend100", G, context(data))["results"]["ppl2_wend100"] > 0

@@ -153,8 +153,11 @@ def _ppl(spec, G, ctx, lpips):
             zt1 = slerp(z0, z1, t[:, None] + epsilon)
             ws = G.mapping(tf.concat([zt0, zt1], 0), tf.concat([c, c], 0))
             wt0, wt1 = ws[:local], ws[local:]
-        img = G.synthesis(tf.concat([wt0, wt1], 0), noise_mode="random",
-                          noise_seed=rng.fold(batch_seed, "noise"), force_fp32=True)
+        # Both ends of a pair see the same noise (the reference re-draws its constant noise
+        # buffers per batch), so their difference comes from w alone.
+        noise_seed = rng.fold(batch_seed, "noise")
+        img = tf.concat([G.synthesis(w, noise_mode="random", noise_seed=noise_seed,
+                                     force_fp32=True) for w in (wt0, wt1)], 0)
         if spec.crop:
             q = img.shape[1] // 8
             img = img[:, q * 3:q * 7, q * 2:q * 6]
