@@ -64,3 +64,47 @@ def test_two_replicas_equal_one_replica():
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout and "Loss/signs/real" in result.stdout
+
+
+METRICS_SCRIPT = textwrap.dedent("""
+    import numpy as np
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from tfgan_fs.data import open_dataset
+    from tfgan_fs.metrics import feature_stats as fs
+    from tfgan_fs.networks import Generator
+
+    data = open_dataset("builtin:shapes?resolution=16&count=40")
+    proj = tf.constant(np.random.RandomState(0).randn(48, 6).astype(np.float32))
+    def features(x):
+        x = tf.nn.avg_pool2d(tf.cast(x, tf.float32), 4, 4, "VALID")
+        return tf.matmul(tf.reshape(x, [tf.shape(x)[0], 48]), proj)
+
+    def evaluate(strategy):
+        with strategy.scope():
+            G = Generator(8, 2, 8, 16, 3, mapping_kwargs=dict(num_layers=1),
+                          synthesis_kwargs=dict(channel_base=64, channel_max=4), name="G")
+        for i, v in enumerate(G.weights):  # identical weights under both strategies
+            v.assign(tf.random.stateless_normal(v.shape, [i, 1]) * 0.5)
+        gen = fs.generator_features(G, features, 50, batch_size=8, strategy=strategy,
+                                    label_distribution=[0.5, 0.5], seed=3, capture_all=True)
+        real = fs.dataset_features(data, features, 37, batch_size=8, strategy=strategy,
+                                   capture_all=True)
+        return gen.all(), real.all()
+
+    g1, r1 = evaluate(tf.distribute.get_strategy())
+    g2, r2 = evaluate(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
+    assert g1.shape == (50, 6) and r1.shape == (37, 6)
+    np.testing.assert_allclose(g2, g1, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(r2, r1, rtol=1e-5, atol=1e-5)
+    print("OK")
+""")
+
+
+def test_metric_features_on_two_replicas_equal_one_replica():
+    result = subprocess.run([sys.executable, "-c", METRICS_SCRIPT], capture_output=True,
+                            text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                            timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout
