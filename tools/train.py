@@ -16,6 +16,7 @@ Examples:
 import os
 import pathlib
 import sys
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -93,6 +94,18 @@ flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue e
                     "--kimg --tick --snap --keep --workers may be given with it.")
 flags.DEFINE_string("init_from", None, "Run directory (or checkpoint) whose G, D and G_ema "
                     "weights start this new run (transfer learning); progress starts at 0.")
+# Devices and compilation.
+flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multi_worker"],
+                  "tf.distribute strategy: auto = multi_worker when TF_CONFIG lists more than one "
+                  "task, else mirrored when more than one GPU is visible, else default (one "
+                  "device); multi_worker = MultiWorkerMirroredStrategy over the TF_CONFIG "
+                  "cluster (run the same command on every host; --batch is the global batch).")
+flags.DEFINE_float("collective_timeout", 1800, "Multi-worker: seconds a collective op waits "
+                   "for its peers before the run stops with an error (a crashed worker is "
+                   "detected within seconds; this bounds a hung one).")
+flags.DEFINE_boolean("xla", False, "Compile the training steps with XLA (jit_compile). "
+                     "tools/benchmark.py --op=train --xla tells whether it is faster on your "
+                     "device.")
 flags.DEFINE_boolean("dry_run", False, "Print the resolved options and the run directory name, "
                      "then exit without training.")
 
@@ -112,6 +125,16 @@ def _flags_text():
     return "\n".join(lines) + "\n"
 
 
+def _peer_failure_summary(err):
+    """The line of a collective-op error that says which peer failed and how."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    keys = ("unhealthy", "aborted", "unavailable", "deadline", "timed out")
+    for line in lines:
+        if any(key in line.lower() for key in keys):
+            return line[:300]
+    return lines[-1][:300] if lines else "no details"
+
+
 def main(argv):
     if len(argv) > 1:
         fail(f"unexpected arguments {argv[1:]}; flags are written --name=value")
@@ -126,11 +149,13 @@ def main(argv):
     from tfgan_fs.training import checkpoints, options as options_lib
     from tfgan_fs.training.loop import Trainer, TrainingDivergedError
     from tfgan_fs.training.run_dir import Tee, create_run_dir
-    from tfgan_fs.training.strategy import make_strategy
+    from tfgan_fs.training.strategy import (StrategyError, is_chief, is_multi_worker,
+                                           make_strategy)
 
     args = _given_args()
+    strategy = None
     try:
-        strategy = make_strategy("auto")
+        strategy = make_strategy(FLAGS.strategy, FLAGS.collective_timeout)
         replicas = strategy.num_replicas_in_sync
         has_gpu = bool(tf.config.list_logical_devices("GPU"))
         if FLAGS.resume:
@@ -167,16 +192,33 @@ def main(argv):
 
         # Everything a run needs is checked before its directory is created.
         require_networks(options.metrics, Detectors(**options.metric_networks))
+        if not is_chief(strategy):
+            # Other workers of a multi-worker run write nothing to the run directory (their
+            # share of each checkpoint save goes to a scratch directory that is deleted).
+            with tempfile.TemporaryDirectory(prefix="tfgan_fs-worker-") as scratch:
+                Trainer(options, scratch, data, strategy=strategy,
+                        resume=resume_ckpt if FLAGS.resume else None, init_from=FLAGS.init_from,
+                        jit_compile=FLAGS.xla).run()
+            return
         run_dir = run_dir if FLAGS.resume else create_run_dir(FLAGS.outdir, options.desc)
         with Tee(run_dir / "log.txt"):
             print(f"Run directory: {run_dir}")
             trainer = Trainer(options, run_dir, data, strategy=strategy,
                               resume=resume_ckpt if FLAGS.resume else None,
-                              init_from=FLAGS.init_from, flags_text=_flags_text())
+                              init_from=FLAGS.init_from, flags_text=_flags_text(),
+                              jit_compile=FLAGS.xla)
             trainer.run()
     except (options_lib.OptionsError, DatasetError, checkpoints.CheckpointError,
-            TrainingDivergedError, MissingWeightsError) as err:
+            TrainingDivergedError, MissingWeightsError, StrategyError) as err:
         fail(str(err))
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
+            tf.errors.CancelledError) as err:
+        if strategy is None or not is_multi_worker(strategy):
+            raise
+        fail(f"a worker of this {strategy.num_replicas_in_sync}-replica run stopped or became "
+             f"unreachable ({type(err).__name__}: {_peer_failure_summary(err)}). Training is "
+             "stopped; restart every worker with --resume=RUN_DIR to continue from the last "
+             "checkpoint.")
 
 
 if __name__ == "__main__":

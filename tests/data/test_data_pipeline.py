@@ -199,3 +199,36 @@ def test_ordered_dataset_reads_each_image_once_in_dataset_order(source, kind):
     assert [len(b[0]) for b in batches] == [3, 3, 1]
     np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), source[1][:7])
     np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), LABELS[:7])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("pipelines,replicas", [(1, 2), (2, 2), (2, 4)])
+def test_shards_reassemble_the_global_batch(source, kind, pipelines, replicas):
+    """Per-replica batches of all input pipelines, in replica order, are the global batch."""
+    data = open_kind(source, kind)
+    batch, steps = 4, 5
+    kwargs = dict(seed=3, mirror=True, use_labels=True, start_image=6)
+    want_x, want_y = take(data, batch * steps, batch_size=batch, **kwargs)
+    per_replica = batch // replicas
+    shards = []
+    for pipeline in range(pipelines):
+        ds = data.make_dataset(batch, shard=(pipeline, pipelines, replicas), **kwargs)
+        shards.append(list(ds.take(steps * replicas // pipelines).as_numpy_iterator()))
+    local = replicas // pipelines
+    for step in range(steps):
+        for replica in range(replicas):
+            x, y = shards[replica // local][step * local + replica % local]
+            rows = slice(step * batch + replica * per_replica,
+                         step * batch + (replica + 1) * per_replica)
+            np.testing.assert_array_equal(x, want_x[rows])
+            np.testing.assert_array_equal(y, want_y[rows])
+
+
+def test_shard_rejects_bad_splits(source):
+    data = open_kind(source, "array")
+    with pytest.raises(DatasetError, match="not divisible by 3 replicas"):
+        data.make_dataset(4, shard=(0, 1, 3))
+    with pytest.raises(DatasetError, match="cannot be split over 2"):
+        data.make_dataset(4, shard=(0, 2, 3))
+    with pytest.raises(DatasetError, match="pipeline id 2"):
+        data.make_dataset(4, shard=(2, 2, 2))

@@ -101,7 +101,7 @@ class TrainingData(abc.ABC):
         return int(max_images)
 
     def make_dataset(self, batch_size, *, seed=0, mirror=False, use_labels=False,
-                     max_images=None, start_image=0, num_parallel_calls=None):
+                     max_images=None, start_image=0, num_parallel_calls=None, shard=None):
         """Builds the infinite, batched, prefetched training stream.
 
         Args:
@@ -116,10 +116,18 @@ class TrainingData(abc.ABC):
                 does not decode) up to one epoch of records.
             num_parallel_calls: Parallelism of decoding (None: tf.data.AUTOTUNE). The output
                 order is deterministic regardless.
+            shard: None, or (pipeline_id, num_pipelines, num_replicas) of a tf.distribute
+                input pipeline: the stream then yields per-replica batches of
+                batch_size / num_replicas images, only those of this pipeline's replicas
+                (replicas [id * k, (id + 1) * k) with k = num_replicas / num_pipelines), replica
+                by replica for each global batch. Replica r gets rows
+                [r * batch_size / num_replicas, (r + 1) * ...) of the unsharded global batch;
+                only those rows are decoded.
 
         Returns:
-            A `tf.data.Dataset` of (images uint8 [batch_size, H, W, C], labels float32
-            [batch_size, num_classes] one-hot if `use_labels` else [batch_size, 0]).
+            A `tf.data.Dataset` of (images uint8 [B, H, W, C], labels float32 [B, num_classes]
+            one-hot if `use_labels` else [B, 0]), B = batch_size, or the per-replica batch size
+            with `shard`.
 
         Raises:
             DatasetError: Bad argument, or `use_labels` on an unlabeled dataset.
@@ -162,8 +170,11 @@ class TrainingData(abc.ABC):
         ds = tf.data.Dataset.counter(start_epoch).flat_map(epoch_stream)
         if offset:
             ds = ds.skip(offset)
+        out_batch = batch_size
+        if shard is not None:
+            ds, out_batch = _shard_rows(ds, batch_size, *shard)
         ds = ds.map(load, num_parallel_calls=parallel, deterministic=True)
-        ds = ds.batch(batch_size, drop_remainder=True)
+        ds = ds.batch(out_batch, drop_remainder=True)
         return ds.prefetch(tf.data.AUTOTUNE)
 
     def ordered_dataset(self, batch_size, max_images=None, num_parallel_calls=None):
@@ -216,3 +227,25 @@ class TrainingData(abc.ABC):
         if n == 0:
             return (np.zeros((0,) + self.info.shape, np.uint8), np.zeros([0], np.int64))
         return self._read_images(int(n), int(start))
+
+
+def _shard_rows(items, batch_size, pipeline_id, num_pipelines, num_replicas):
+    """Keeps the rows of each global batch that belong to one input pipeline's replicas.
+
+    Returns the (undecoded) item stream of those rows and the per-replica batch size.
+    """
+    if num_replicas < 1 or num_pipelines < 1 or num_replicas % num_pipelines:
+        raise DatasetError(f"{num_replicas} replicas cannot be split over {num_pipelines} "
+                           "input pipelines")
+    if not 0 <= pipeline_id < num_pipelines:
+        raise DatasetError(f"input pipeline id {pipeline_id} not in [0, {num_pipelines})")
+    if batch_size % num_replicas:
+        raise DatasetError(f"global batch {batch_size} is not divisible by {num_replicas} "
+                           "replicas")
+    per_replica = batch_size // num_replicas
+    rows = per_replica * (num_replicas // num_pipelines)
+    first = pipeline_id * rows
+    ds = items.batch(batch_size, drop_remainder=True)
+    ds = ds.map(lambda *x: tf.nest.map_structure(lambda t: t[first:first + rows], x))
+    ds = ds.unbatch()
+    return ds, per_replica

@@ -232,7 +232,26 @@ class Trainer:
         image_io.save_image(image_io.make_grid(reals, self.grid_w), self.run_dir / "reals.png")
         image_io.save_image(self.generate_grid(), self.run_dir / "fakes_init.png")
 
-    def _train_step(self, real_img, real_c, tick_stats):
+    def make_batches(self):
+        """Iterator over distributed global batches, continuing at `progress.nimg` (resume).
+
+        Each input pipeline (one per worker) reads only its replicas' rows of every global
+        batch, in the order of the single-process stream, so the replica split does not change
+        which images a step sees.
+        """
+        opts = self.options
+
+        def dataset_fn(context):
+            return self.data.make_dataset(
+                opts.batch_size, seed=opts.seed, mirror=opts.mirror, use_labels=opts.cond,
+                max_images=opts.max_images, start_image=int(self.progress.nimg.numpy()),
+                num_parallel_calls=opts.workers,
+                shard=(context.input_pipeline_id, context.num_input_pipelines,
+                       context.num_replicas_in_sync))
+
+        return iter(self.strategy.distribute_datasets_from_function(dataset_fn))
+
+    def train_step(self, real_img, real_c, tick_stats):
         """Runs the due phases on one global batch, updates G_ema and the counters."""
         opts = self.options
         step = int(self.progress.step.numpy())
@@ -263,11 +282,7 @@ class Trainer:
             if self.resumed_from is None:
                 self._write_start_files(tb_writer)
 
-        dataset = self.data.make_dataset(
-            opts.batch_size, seed=opts.seed, mirror=opts.mirror, use_labels=opts.cond,
-            max_images=opts.max_images, start_image=int(self.progress.nimg.numpy()),
-            num_parallel_calls=opts.workers)
-        batches = iter(self.strategy.experimental_distribute_dataset(dataset))
+        batches = self.make_batches()
         self.log(f"Training for {opts.total_kimg:g} kimg "
                  f"(batch {opts.batch_size}, {self.strategy.num_replicas_in_sync} replica(s), "
                  f"phases {', '.join(p.name for p, _ in self.phase_steps)})...")
@@ -281,7 +296,7 @@ class Trainer:
         traced = False
         last_ckpt = None
         while True:
-            nimg = self._train_step(*next(batches), tick_stats)
+            nimg = self.train_step(*next(batches), tick_stats)
             done = nimg >= total_nimg
             if not (done or report_now or nimg >= tick_start_nimg + opts.kimg_per_tick * 1000):
                 continue

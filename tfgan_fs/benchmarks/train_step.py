@@ -1,0 +1,83 @@
+"""``--op=train``: the real StyleGAN2(-ADA) training step, as the reference times it.
+
+The workload is one iteration of NVlabs/stylegan2-ada-pytorch `training_loop.py`: every
+minibatch runs G main and D main, path-length regularisation (G reg) every 4 and lazy R1
+(D reg) every 16 minibatches, then the G_ema update, on a global batch of `--batch` real images
+from `builtin:shapes` at `--res`, through the same `Trainer` that `tools/train.py` uses (data
+pipeline, distribution strategy, augmentation at a fixed `--p`). Timing starts after `--warmup`
+minibatches (the first one traces every phase); the timed window is `--iters` rounded up to a
+whole number of 16-minibatch cycles, so the lazy regularisers count at their true rate.
+"""
+
+import resource
+import tempfile
+import time
+
+import tensorflow as tf
+
+from tfgan_fs.data import open_dataset
+from tfgan_fs.training import options as options_lib
+from tfgan_fs.training.loop import Trainer
+from tfgan_fs.training.stats import StatsAccumulator
+from tfgan_fs.training.strategy import make_strategy
+
+CYCLE = 16  # minibatches after which every phase has run a whole number of times
+
+
+def _peak_memory_gb():
+    """Peak host RSS and peak accelerator memory (GiB) of this process so far."""
+    host = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
+    gpus = tf.config.list_logical_devices("GPU")
+    device = max((tf.config.experimental.get_memory_info(g.name)["peak"] for g in gpus),
+                 default=0) / 2 ** 30
+    return host, device
+
+
+def build_trainer(settings, run_dir):
+    """A Trainer for the benchmark workload (no files are written by the steps)."""
+    strategy = make_strategy(settings.strategy)
+    has_gpu = bool(tf.config.list_logical_devices("GPU"))
+    data = open_dataset(f"builtin:shapes?resolution={settings.res}&count=256")
+    args = {"data": data.info.name, "cfg": settings.cfg, "batch": settings.batch,
+            "aug": settings.aug, "p": settings.p if settings.aug in ("ada", "fixed") else None,
+            "augpipe": settings.augpipe if settings.aug in ("ada", "fixed") else None,
+            "fp32": True if settings.fp32 else None, "seed": 0}
+    options = options_lib.build_options(args, data.info, strategy.num_replicas_in_sync, has_gpu)
+    options.data = f"builtin:shapes?resolution={settings.res}&count=256"
+    trainer = Trainer(options, run_dir, data, strategy=strategy, jit_compile=settings.xla,
+                      log=lambda *a, **k: None)
+    return trainer, options
+
+
+def run(settings):
+    """One row with sec_per_iter, img_per_sec, sec_per_kimg and peak memory."""
+    with tempfile.TemporaryDirectory() as run_dir:
+        trainer, options = build_trainer(settings, run_dir)
+        batches = trainer.make_batches()
+        stats = StatsAccumulator()
+
+        def steps(n):
+            for _ in range(n):
+                trainer.train_step(*next(batches), stats)
+            stats.means()  # waits for the device
+
+        start = time.perf_counter()
+        steps(max(settings.warmup, 1))
+        warmup_sec = time.perf_counter() - start
+        cycles = -(-settings.iters // CYCLE)
+        start = time.perf_counter()
+        steps(CYCLE * cycles)
+        sec_per_iter = (time.perf_counter() - start) / (CYCLE * cycles)
+    host_gb, device_gb = _peak_memory_gb()
+    gpus = tf.config.list_logical_devices("GPU")
+    return [{
+        "op": "train", "cfg": options.cfg, "res": settings.res, "batch": options.batch_size,
+        "replicas": options.num_replicas, "aug": settings.aug, "augpipe": settings.augpipe,
+        "p": settings.p, "fp16_res": options.method.G_kwargs["synthesis_kwargs"]["num_fp16_res"],
+        "xla": settings.xla, "strategy": settings.strategy,
+        "iters": CYCLE * cycles, "warmup_sec": warmup_sec,
+        "sec_per_iter": sec_per_iter, "img_per_sec": options.batch_size / sec_per_iter,
+        "sec_per_kimg": sec_per_iter / options.batch_size * 1000,
+        "peak_host_mem_gb": host_gb, "peak_device_mem_gb": device_gb,
+        "device": f"{len(gpus)} GPU" if gpus else "CPU",
+    }]
