@@ -67,9 +67,9 @@ def _convert_network(src, key, fmt, log):
         _check_modules(src, key)
         kwargs = src.kwargs
     if key == "D":
-        network = Discriminator(**pt_kwargs.discriminator_config(kwargs), name=key)
+        network = Discriminator(**pt_kwargs.discriminator_config(kwargs, key), name=key)
     else:
-        network = Generator(**pt_kwargs.generator_config(kwargs), name=key)
+        network = Generator(**pt_kwargs.generator_config(kwargs, key), name=key)
     state = src.params
     if fmt == "tf1":
         state = tf1_legacy.tf1_state(src.params, list(expected_names(network)), src.class_name,

@@ -11,7 +11,6 @@ whose state holds static_kwargs, components and a list of (variable name, ndarra
 embedded `build_module_src` is ignored.
 """
 
-import collections
 import dataclasses
 import pathlib
 import pickle
@@ -19,7 +18,8 @@ import pickle
 import numpy as np
 
 from tfgan_fs.convert.errors import ConversionError, PickleRefusedError, UnsupportedNetworkError
-from tfgan_fs.convert.restricted_unpickler import RestrictedUnpickler, numpy_globals
+from tfgan_fs.convert.restricted_unpickler import (RestrictedUnpickler, builtin_globals,
+                                                   numpy_globals)
 from tfgan_fs.convert.torch_tensors import torch_globals
 
 PERSISTENCE_VERSION = 6
@@ -63,10 +63,7 @@ class TFNetwork:
 def network_globals():
     """Everything a StyleGAN2-ADA pickle (PyTorch or TF1) may construct."""
     return {
-        **numpy_globals(), **torch_globals(),
-        ("collections", "OrderedDict"): collections.OrderedDict,
-        ("builtins", "set"): set,
-        ("builtins", "frozenset"): frozenset,
+        **builtin_globals(), **numpy_globals(), **torch_globals(),
         ("dnnlib.util", "EasyDict"): EasyDict,
         ("dnnlib", "EasyDict"): EasyDict,
         ("torch_utils.persistence", "_reconstruct_persistent_obj"): _reconstruct_persistent_obj,

@@ -47,22 +47,23 @@ def _check(problems, what):
                               f"arguments: {', '.join(problems)}")
 
 
-def generator_config(kwargs):
+def generator_config(kwargs, name="G"):
     """Generator init kwargs (reference names) -> kwargs of `tfgan_fs.networks.Generator`."""
     problems = []
-    top = _take(kwargs, G_TOP, "G", problems=problems)
-    problems += [f"G.{key} (missing)" for key in sorted(G_REQUIRED - set(top))]
-    mapping = _take(top.get("mapping_kwargs"), MAPPING, "G.mapping_kwargs", problems=problems)
-    synthesis = _take(top.get("synthesis_kwargs"), SYNTHESIS, "G.synthesis_kwargs", FIXED,
+    top = _take(kwargs, G_TOP, name, problems=problems)
+    problems += [f"{name}.{key} (missing)" for key in sorted(G_REQUIRED - set(top))]
+    mapping = _take(top.get("mapping_kwargs"), MAPPING, f"{name}.mapping_kwargs",
+                    problems=problems)
+    synthesis = _take(top.get("synthesis_kwargs"), SYNTHESIS, f"{name}.synthesis_kwargs", FIXED,
                       problems)
-    _check(problems, "the generator")
+    _check(problems, name)
     config = {key: int(top[key]) for key in sorted(G_REQUIRED)}
     config["mapping_kwargs"] = mapping
     config["synthesis_kwargs"] = synthesis
     return config
 
 
-def discriminator_config(kwargs):
+def discriminator_config(kwargs, name="D"):
     """Discriminator init kwargs (reference names) -> kwargs of `tfgan_fs.networks.Discriminator`.
 
     The reference's minibatch-std layer groups samples with a stride (sample i in group
@@ -70,13 +71,14 @@ def discriminator_config(kwargs):
     (N <= mbstd_group_size) or G = 1; otherwise they differ, which is statistically equivalent.
     """
     problems = []
-    top = _take(kwargs, D_TOP, "D", problems=problems)
-    problems += [f"D.{key} (missing)" for key in sorted(D_REQUIRED - set(top))]
-    block = _take(top.get("block_kwargs"), D_BLOCK, "D.block_kwargs", problems=problems)
-    mapping = _take(top.get("mapping_kwargs"), MAPPING, "D.mapping_kwargs", problems=problems)
-    epilogue = _take(top.get("epilogue_kwargs"), D_EPILOGUE, "D.epilogue_kwargs",
+    top = _take(kwargs, D_TOP, name, problems=problems)
+    problems += [f"{name}.{key} (missing)" for key in sorted(D_REQUIRED - set(top))]
+    block = _take(top.get("block_kwargs"), D_BLOCK, f"{name}.block_kwargs", problems=problems)
+    mapping = _take(top.get("mapping_kwargs"), MAPPING, f"{name}.mapping_kwargs",
+                    problems=problems)
+    epilogue = _take(top.get("epilogue_kwargs"), D_EPILOGUE, f"{name}.epilogue_kwargs",
                      problems=problems)
-    _check(problems, "the discriminator")
+    _check(problems, name)
     config = {key: value for key, value in top.items()
               if key not in ("block_kwargs", "mapping_kwargs", "epilogue_kwargs")}
     config.update(block_kwargs=block, mapping_kwargs=mapping, epilogue_kwargs=epilogue)

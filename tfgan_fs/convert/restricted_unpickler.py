@@ -8,6 +8,7 @@ rebuilt by the functions below from raw bytes of plain numeric dtypes (no object
 by NumPy's own pickle hooks.
 """
 
+import collections
 import io
 import pickle
 import re
@@ -132,6 +133,20 @@ def _scalar(dtype, raw):
 
 def _frombuffer(buffer, dtype, shape, order):
     return _from_bytes(buffer, _as_dtype(dtype), shape, order == "F")
+
+
+def _codecs_encode(text, encoding="utf-8"):
+    """`_codecs.encode`, which protocol-2 pickles use for bytes: latin-1 only."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise PickleRefusedError(f"refusing _codecs.encode with encoding {encoding!r}")
+    return text.encode("latin-1")
+
+
+def builtin_globals():
+    """Allow-list entries for plain containers and protocol-2 bytes."""
+    return {("collections", "OrderedDict"): collections.OrderedDict,
+            ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
+            ("_codecs", "encode"): _codecs_encode}
 
 
 def numpy_globals():
