@@ -87,5 +87,6 @@ def test_write_run_dir_is_atomic(tmp_path, monkeypatch, converted):
     with pytest.raises(OSError):
         write_run_dir(converted["pt_cond16"], tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(ConversionError, match="parent directory"):
-        write_run_dir(converted["pt_cond16"], tmp_path / "missing" / "run")
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(ConversionError, match="already exists"):
+        write_run_dir(converted["pt_cond16"], tmp_path / "taken")

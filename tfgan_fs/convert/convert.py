@@ -100,7 +100,7 @@ def convert_pickle(source, log=print):
 
 
 def write_run_dir(converted, dest):
-    """Writes `converted` as a tfgan_fs run directory at `dest` (which must not exist).
+    """Writes `converted` as a tfgan_fs run directory at `dest` (must not exist; parents are made).
 
     Everything is written under a temporary sibling directory that is renamed to `dest` at the
     end, so `dest` either is complete or does not exist.
@@ -108,8 +108,10 @@ def write_run_dir(converted, dest):
     dest = pathlib.Path(dest)
     if dest.exists():
         raise ConversionError(f"--dest {dest} already exists; choose a new directory")
-    if not dest.parent.is_dir():
-        raise ConversionError(f"--dest: the parent directory {dest.parent} does not exist")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConversionError(f"--dest: cannot create {dest.parent}: {err}") from err
     tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
