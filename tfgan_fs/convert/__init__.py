@@ -1,0 +1,20 @@
+"""Import of official StyleGAN2-ADA network pickles (PyTorch, and TF1 where feasible).
+
+Security: unpickling a file can execute arbitrary code, and official pickles even embed Python
+source (torch_utils.persistence, dnnlib.tflib). This package never uses `pickle.load` on them:
+`restricted_unpickler.RestrictedUnpickler` constructs only an allow-list of container, NumPy and
+tensor types rebuilt by our own functions, never executes the embedded source, and refuses
+everything else (`PickleRefusedError`). Still, only convert pickles from sources you trust.
+
+Modules: `restricted_unpickler` (allow-listed unpickling, NumPy stand-ins), `torch_tensors`
+(tensors and storages without torch), `network_pickle` (pickle -> plain networks),
+`pt_kwargs` (reference kwargs -> tfgan_fs configs), `tf1_legacy` (TF1 -> reference names, as
+legacy.py), `weights` (names and layouts), `convert` (build, assign, write the run dir).
+"""
+
+from tfgan_fs.convert.convert import ConvertedNetworks, convert_pickle, write_run_dir
+from tfgan_fs.convert.errors import ConversionError, PickleRefusedError, UnsupportedNetworkError
+from tfgan_fs.convert.network_pickle import read_network_pickle
+
+__all__ = ["ConvertedNetworks", "convert_pickle", "write_run_dir", "ConversionError",
+           "PickleRefusedError", "UnsupportedNetworkError", "read_network_pickle"]

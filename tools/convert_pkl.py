@@ -1,0 +1,77 @@
+"""Convert an official StyleGAN2-ADA network pickle into a tfgan_fs run directory.
+
+Examples:
+    python tools/convert_pkl.py --source=ffhq.pkl --dest=pretrained/ffhq
+    python tools/generate.py --network=pretrained/ffhq --seeds=0-7 --trunc=0.7 --outdir=out
+    python tools/train.py --init_from=pretrained/ffhq --data=... --cfg=paper1024 ...
+
+Supported: StyleGAN2-ADA PyTorch pickles (NVlabs/stylegan2-ada-pytorch network-snapshot-*.pkl:
+G, D, G_ema) and TF1 pickles of NVlabs/stylegan2-ada and StyleGAN2 config F ((G, D, Gs) tuples;
+mapped with the table of the PyTorch repository's legacy.py). Not supported: StyleGAN3 and other
+forks, progressive-growing (lod) TF networks, StyleGAN1.
+
+The pickle is read without torch or TensorFlow 1, by a restricted unpickler that constructs only
+the tensor and container types a network pickle needs and refuses anything else: unpickling can
+run arbitrary code, and official pickles embed Python source, which is never executed here.
+Still, only convert files from sources you trust.
+
+The result is written atomically (a temporary directory renamed to --dest): a run directory with
+checkpoints/latest, one checkpoint holding G, D and G_ema (networks rebuilt from network.json),
+and conversion.json describing the source. For --init_from, train with the same architecture
+(resolution, --cbase, --cmax, --map, conditioning; fp16 settings do not matter).
+"""
+
+import os
+import pathlib
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("source", None, "Network pickle (.pkl) of StyleGAN2-ADA (PyTorch or TF1).")
+flags.DEFINE_string("dest", None, "Run directory to create (must not exist).")
+flags.mark_flags_as_required(["source", "dest"])
+
+
+def fail(message):
+    """`error: message` on stderr, exit status 1 (tfgan_fs.cli.errors.fail without importing
+    tfgan_fs, whose import loads TensorFlow: the argument checks stay fast)."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main(argv):
+    if len(argv) > 1:
+        fail(f"unexpected arguments {argv[1:]}")
+    source, dest = pathlib.Path(FLAGS.source), pathlib.Path(FLAGS.dest)
+    if not source.is_file():
+        fail(f"--source: {source} does not exist or is not a file")
+    if dest.exists():
+        fail(f"--dest {dest} already exists; choose a new directory")
+    from absl import logging
+    logging.set_verbosity(logging.WARNING)
+
+    from tfgan_fs.convert import (ConversionError, PickleRefusedError, convert_pickle,
+                                  write_run_dir)
+
+    try:
+        converted = convert_pickle(source)
+        write_run_dir(converted, dest)
+    except (ConversionError, PickleRefusedError) as err:
+        fail(f"--source: {err}")
+    info = converted.info
+    G = converted.networks["G_ema"]
+    print(f"Wrote {dest}: G_ema {G.img_resolution}x{G.img_resolution}x{G.img_channels}, "
+          f"z_dim {G.z_dim}, c_dim {G.c_dim}, {G.num_ws} ws"
+          + (f"; augment p {info['augment_p']:.3f} recorded in conversion.json"
+             if info.get("augment_p") is not None else ""))
+
+
+if __name__ == "__main__":
+    app.run(main)
