@@ -1,8 +1,9 @@
 """Seed -> latent z of exported generators (`from_seeds`): a stateless TensorFlow draw.
 
 z of seed s is `tf.random.stateless_normal([z_dim], seed=[s, 0], alg="philox")`: a pure
-function of (s, z_dim), the same in every process, in eager and graph mode, on CPU and GPU
-(Philox is chosen explicitly; 'auto_select' may differ by device).
+function of (s, z_dim), the same in every process and in eager and graph mode. The algorithm
+is named explicitly because the default 'auto_select' may pick a different one per device
+(CPU/GPU agreement of Philox is TensorFlow's design, not checked by our CPU-only tests).
 
 This is not NumPy's `RandomState(s).randn(z_dim)`, which `tools/generate.py` uses by default to
 match the reference implementation's seeds; `generate.py --seed_rng=tf` uses this draw instead.
