@@ -1,12 +1,17 @@
-"""Generate images with a trained generator (G_ema of a run or checkpoint).
+"""Generate images with a trained generator (G_ema of a run or checkpoint, or an export).
 
 Examples:
     python tools/generate.py --network=training-runs/00000-shapes32-auto1 --seeds=0-15 \
         --outdir=out
     python tools/generate.py --network=RUN_DIR --seeds=0-7 --trunc=0.7 --class=2 --outdir=out
+    python tools/generate.py --network=models/G --seeds=0-7 --outdir=out   # tools/export.py
 
 Each seed s gives z = numpy.random.RandomState(s).randn(1, z_dim) (as in the reference), so a
-seed names the same image for the same network. Writes seed0000.png ... and grid.png.
+seed names the same image for the same network. With --seed_rng=tf, z is the stateless TF draw
+of an export's `from_seeds` signature instead (see tfgan_fs/export/latents.py).
+An exported SavedModel (a version directory, or a TF Serving base directory: its newest
+version) gives the same images as the checkpoint it was exported from; it has constant noise
+and truncates all ws. Writes seed0000.png ... and grid.png.
 """
 
 import os
@@ -24,7 +29,8 @@ from absl import flags  # noqa: E402
 from tfgan_fs.cli.errors import fail  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("network", None, "Run directory or checkpoint directory to load G_ema from.")
+flags.DEFINE_string("network", None, "Run directory or checkpoint directory to load G_ema from, "
+                    "or a SavedModel written by tools/export.py.")
 flags.DEFINE_string("seeds", "0-7", "Seeds, e.g. 0-7 or 1,5,10-12.")
 flags.DEFINE_float("trunc", 1.0, "Truncation psi (1 = no truncation).")
 flags.DEFINE_integer("trunc_cutoff", None, "Truncate only the first N ws (default: all).")
@@ -33,6 +39,8 @@ flags.DEFINE_enum("noise_mode", "const", ["const", "random", "none"], "Noise inp
 flags.DEFINE_string("outdir", None, "Output directory (created if needed).")
 flags.DEFINE_boolean("grid", True, "Also write grid.png with all images.")
 flags.DEFINE_integer("batch", 16, "Images generated per batch.")
+flags.DEFINE_enum("seed_rng", "numpy", ["numpy", "tf"], "Seed -> z: 'numpy' as the reference "
+                  "(RandomState(seed).randn), 'tf' as an export's from_seeds signature.")
 flags.mark_flags_as_required(["network", "outdir"])
 
 
@@ -47,6 +55,7 @@ def main(argv):
 
     from tfgan_fs import images as image_io
     from tfgan_fs.cli.seeds import parse_int_ranges
+    from tfgan_fs.export import ExportedGenerator, find_saved_model, seed_latents
     from tfgan_fs.training.checkpoints import CheckpointError, load_network
 
     try:
@@ -55,10 +64,35 @@ def main(argv):
         fail(f"--seeds: {err}")
     if FLAGS.batch < 1:
         fail("--batch must be >= 1")
-    try:
-        G = load_network(FLAGS.network, "G_ema")
-    except CheckpointError as err:
-        fail(f"--network: {err}")
+    batch = FLAGS.batch
+    if find_saved_model(FLAGS.network) is not None:
+        if FLAGS.noise_mode != "const":
+            fail("--noise_mode: an exported SavedModel has constant noise only (use the "
+                 "checkpoint for other noise modes)")
+        if FLAGS.trunc_cutoff is not None:
+            fail("--trunc_cutoff: an exported SavedModel truncates all ws (use the checkpoint "
+                 "for a cutoff)")
+        try:
+            G = ExportedGenerator(FLAGS.network)
+        except ValueError as err:
+            fail(f"--network: {err}")
+        batch = min(batch, G.max_batch or batch)
+
+        def generate(z, c):
+            return G(z, c, FLAGS.trunc)
+    else:
+        try:
+            G = load_network(FLAGS.network, "G_ema")
+        except CheckpointError as err:
+            fail(f"--network: {err} (nor is it a SavedModel written by tools/export.py)")
+
+        @tf.function
+        def generate_float(z, c):
+            return G(z, c, truncation_psi=FLAGS.trunc, truncation_cutoff=FLAGS.trunc_cutoff,
+                     noise_mode=FLAGS.noise_mode)
+
+        def generate(z, c):
+            return image_io.to_uint8(generate_float(z, c))
 
     label = np.zeros([1, G.c_dim], np.float32)
     if G.c_dim:
@@ -71,18 +105,18 @@ def main(argv):
     elif FLAGS["class"].value is not None:
         print("warning: --class is ignored for an unconditional network", file=sys.stderr)
 
-    @tf.function
-    def generate(z, c):
-        return G(z, c, truncation_psi=FLAGS.trunc, truncation_cutoff=FLAGS.trunc_cutoff,
-                 noise_mode=FLAGS.noise_mode)
+    def latents(chunk):
+        if FLAGS.seed_rng == "tf":
+            return seed_latents(chunk, G.z_dim).numpy()
+        return np.concatenate([np.random.RandomState(s).randn(1, G.z_dim) for s in chunk])
 
     outdir = pathlib.Path(FLAGS.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     results = []
-    for i in tqdm.trange(0, len(seeds), FLAGS.batch, desc="Generating", unit="batch"):
-        chunk = seeds[i:i + FLAGS.batch]
-        z = np.concatenate([np.random.RandomState(s).randn(1, G.z_dim) for s in chunk])
-        imgs = image_io.to_uint8(generate(z.astype(np.float32), np.repeat(label, len(chunk), 0)))
+    for i in tqdm.trange(0, len(seeds), batch, desc="Generating", unit="batch"):
+        chunk = seeds[i:i + batch]
+        z = latents(chunk).astype(np.float32)
+        imgs = generate(z, np.repeat(label, len(chunk), 0))
         for seed, img in zip(chunk, imgs):
             image_io.save_image(img, outdir / f"seed{seed:04d}.png")
         results.append(imgs)
