@@ -1,4 +1,4 @@
-"""The custom upfirdn2d kernel (CPU) against the pure-TF reference: values, 1st and 2nd gradients."""
+"""The custom upfirdn2d kernel (CPU) vs the pure-TF reference: values, 1st and 2nd gradients."""
 
 import numpy as np
 import pytest

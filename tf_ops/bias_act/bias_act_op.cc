@@ -9,6 +9,7 @@
 #define EIGEN_USE_GPU
 #endif
 
+#include <algorithm>
 #include <string>
 #include <type_traits>
 
@@ -122,27 +123,48 @@ class BiasActOpBase : public OpKernel {
   int axis_ = -1;
 };
 
+// Elements [lo, hi) sharing one bias value (kBiasArray false) or with the bias running
+// along them (kBiasArray true: bias[i - lo]). Optional inputs are only read in grad modes.
+template <typename T, int A, int G, bool kBiasArray>
+void BiasActCpuRun(const BiasActParams& p, int64_t lo, int64_t hi, const T* bias,
+                   float bias_value) {
+  const T* __restrict x = static_cast<const T*>(p.x);
+  const T* __restrict xref = static_cast<const T*>(p.xref);
+  const T* __restrict yref = static_cast<const T*>(p.yref);
+  const T* __restrict dy = static_cast<const T*>(p.dy);
+  T* __restrict y = static_cast<T*>(p.y);
+  for (int64_t i = lo; i < hi; ++i) {
+    const float b = kBiasArray ? static_cast<float>(bias[i - lo]) : bias_value;
+    float xr = 0.0f, yr = 0.0f, d = 1.0f;
+    if (G > 0) {
+      if (xref) xr = static_cast<float>(xref[i]);
+      if (yref) yr = static_cast<float>(yref[i]);
+      if (dy) d = static_cast<float>(dy[i]);
+    }
+    y[i] = static_cast<T>(BiasActElement<A, G>(static_cast<float>(x[i]), b, xr, yr, d,
+                                               p.alpha, p.gain, p.clamp, p.clamp_ref));
+  }
+}
+
+// Number of elements per work unit: a row of the bias when it runs along the last axis
+// (contiguous, vectorisable), else one run of step_b elements sharing a bias value.
+inline int64_t BiasActUnitSize(const BiasActParams& p) {
+  if (p.step_b > 1) return p.step_b;
+  return p.b ? p.size_b : std::min<int64_t>(p.size, 4096);
+}
+
 template <typename T, int A, int G>
 void BiasActCpuRange(const BiasActParams& p, int64_t begin, int64_t end) {
-  // Work unit r = one run of step_b elements sharing the bias entry (r % size_b).
-  const T* x = static_cast<const T*>(p.x);
   const T* b = static_cast<const T*>(p.b);
-  const T* xref = static_cast<const T*>(p.xref);
-  const T* yref = static_cast<const T*>(p.yref);
-  const T* dy = static_cast<const T*>(p.dy);
-  T* y = static_cast<T*>(p.y);
-  int64_t j = begin % p.size_b;
+  const int64_t unit = BiasActUnitSize(p);
   for (int64_t r = begin; r < end; ++r) {
-    const float bias = b ? static_cast<float>(b[j]) : 0.0f;
-    const int64_t lo = r * p.step_b, hi = lo + p.step_b;
-    for (int64_t i = lo; i < hi; ++i) {
-      const float xr = xref ? static_cast<float>(xref[i]) : 0.0f;
-      const float yr = yref ? static_cast<float>(yref[i]) : 0.0f;
-      const float d = dy ? static_cast<float>(dy[i]) : 1.0f;
-      y[i] = static_cast<T>(BiasActElement<A, G>(static_cast<float>(x[i]), bias, xr, yr, d,
-                                                 p.alpha, p.gain, p.clamp, p.clamp_ref));
+    const int64_t lo = r * unit, hi = std::min(lo + unit, p.size);
+    if (p.step_b == 1 && b) {
+      BiasActCpuRun<T, A, G, true>(p, lo, hi, b, 0.0f);
+    } else {
+      const float bias_value = b ? static_cast<float>(b[r % p.size_b]) : 0.0f;
+      BiasActCpuRun<T, A, G, false>(p, lo, hi, nullptr, bias_value);
     }
-    if (++j == p.size_b) j = 0;
   }
 }
 
@@ -179,8 +201,9 @@ class BiasActCpuOp : public BiasActOpBase {
     Prepare(ctx, &p, &y);
     if (!ctx->status().ok() || p.size == 0) return;
     p.clamp_ref = static_cast<float>(static_cast<T>(p.clamp));
-    const int64_t units = p.size / p.step_b;
-    const int64_t cost = p.step_b * (p.act >= kActTanh ? 40 : 5);
+    const int64_t unit = BiasActUnitSize(p);
+    const int64_t units = (p.size + unit - 1) / unit;
+    const int64_t cost = unit * (p.act >= kActTanh ? 40 : 5);
     auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
     ::tensorflow::Shard(workers->num_threads, workers->workers, units, cost,
                         [&p](int64_t begin, int64_t end) { BiasActCpu<T>(p, begin, end); });
