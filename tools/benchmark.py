@@ -27,16 +27,21 @@ from tfgan_fs.cli.errors import fail  # noqa: E402
 # --op value -> module in tfgan_fs.benchmarks
 WORKLOADS = {
     "augment": "augment",
+    "upfirdn2d": "upfirdn2d",
+    "bias_act": "bias_act",
 }
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("op", "augment", sorted(WORKLOADS), "What to measure: augment = the ADA "
-                  "augmentation pipe (forward) on random images.")
+                  "augmentation pipe (forward) on random images; upfirdn2d / bias_act = the "
+                  "custom ops against the reference at StyleGAN2 G and D shapes.")
 flags.DEFINE_integer("res", 256, "Image resolution.")
 flags.DEFINE_integer("batch", 32, "Batch size.")
 flags.DEFINE_string("augpipe", "bgc", "AugmentPipe preset (--op=augment).")
 flags.DEFINE_float("p", 1.0, "Augmentation probability (--op=augment).")
 flags.DEFINE_boolean("xla", False, "Compile the measured function with XLA (jit_compile).")
+flags.DEFINE_list("impl", ["ref", "custom"], "Op implementations to measure (--op=upfirdn2d, "
+                  "bias_act): any of auto, ref, custom; --xla adds the reference under XLA.")
 flags.DEFINE_integer("warmup", 2, "Untimed calls before measuring.")
 flags.DEFINE_integer("iters", 10, "Timed calls.")
 
@@ -46,6 +51,8 @@ def main(argv):
         fail(f"unexpected arguments {argv[1:]}")
     if FLAGS.res < 8 or FLAGS.batch < 1 or FLAGS.iters < 1:
         fail("--res must be >= 8, --batch and --iters >= 1")
+    if not set(FLAGS.impl) <= {"auto", "ref", "custom"}:
+        fail(f"--impl must list auto, ref or custom, got {','.join(FLAGS.impl)}")
     from absl import logging
     logging.set_verbosity(logging.WARNING)
     own_flags = FLAGS.get_key_flags_for_module(sys.modules[__name__])

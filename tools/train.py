@@ -67,6 +67,10 @@ flags.DEFINE_integer("mbstd_group", None, "Minibatch-std group size (default: pr
 flags.DEFINE_float("glr", None, "G learning rate (default: preset).")
 flags.DEFINE_float("dlr", None, "D learning rate (default: preset).")
 flags.DEFINE_float("ema", None, "G_ema half-life in kimg (default: preset).")
+flags.DEFINE_enum("impl", None, ["auto", "ref", "custom"], "Resampling and bias/activation "
+                  "ops: auto (compiled custom ops where built and faster, else the pure-TF "
+                  "reference), ref, or custom (error if not built: python tools/build_ops.py). "
+                  "Default auto; may change on --resume.")
 flags.DEFINE_boolean("fp32", None, "Disable float16 in the top resolutions (default: float16 "
                      "only when a GPU is visible).")
 # Discriminator augmentation.
@@ -91,7 +95,8 @@ define_metric_flags(default_metrics=None)
 # Resuming and transfer.
 flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue exactly: "
                     "weights, optimizer state, G_ema, images seen, path-length mean. Only "
-                    "--kimg --tick --snap --keep --workers may be given with it.")
+                    "--kimg --tick --snap --keep --workers --impl (and metric flags) may be given "
+                    "with it.")
 flags.DEFINE_string("init_from", None, "Run directory (or checkpoint) whose G, D and G_ema "
                     "weights start this new run (transfer learning); progress starts at 0.")
 # Devices and compilation.
@@ -112,7 +117,8 @@ flags.DEFINE_boolean("dry_run", False, "Print the resolved options and the run d
 OPTION_FLAGS = ("data", "cond", "mirror", "max_images", "seed", "kimg", "tick", "snap", "keep",
                 "workers", "desc", "cfg", "batch", "gamma", "cbase", "cmax", "map",
                 "mbstd_group", "glr", "dlr", "ema", "fp32", "aug", "p", "target", "ada_kimg",
-                "augpipe", "freezed", "metrics", "inception", "vgg16", "lpips", "cache_dir")
+                "augpipe", "freezed", "metrics", "inception", "vgg16", "lpips", "cache_dir",
+                "impl")
 
 
 def _given_args():

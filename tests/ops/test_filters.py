@@ -122,17 +122,12 @@ def test_impl_values(fn, args):
     x = tf.ones([1, 4, 4, 2])
     for impl in ("auto", "ref"):
         fn(*args(x), impl=impl)
-    with pytest.raises(RuntimeError, match="custom .*not available.*impl='ref'"):
-        fn(*args(x), impl="custom")
     with pytest.raises(ValueError, match="impl must be one of"):
         fn(*args(x), impl="cuda")
 
 
 def test_select_impl():
     assert ops.VALID_IMPLS == ("auto", "ref", "custom")
-    assert ops.select_impl("op", "auto") == "ref"
     assert ops.select_impl("op", "ref") == "ref"
-    with pytest.raises(RuntimeError, match="op: custom"):
-        ops.select_impl("op", "custom")
     with pytest.raises(ValueError, match="'auto', 'ref', 'custom'"):
         ops.select_impl("op", None)

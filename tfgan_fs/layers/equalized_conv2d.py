@@ -25,10 +25,12 @@ class EqualizedConv2D(keras.layers.Layer):
         down: Integer downsampling factor.
         resample_filter: 1-D taps of the resampling filter ([1, 3, 3, 1] by default).
         conv_clamp: Clamp the output to +-conv_clamp; None disables clamping.
+        impl: Op implementation, 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, use_bias=True, activation="linear",
-                 up=1, down=1, resample_filter=(1, 3, 3, 1), conv_clamp=None, **kwargs):
+                 up=1, down=1, resample_filter=(1, 3, 3, 1), conv_clamp=None, impl="auto",
+                 **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.in_channels = int(in_channels)
@@ -41,6 +43,7 @@ class EqualizedConv2D(keras.layers.Layer):
         self.resample_filter = [float(t) for t in resample_filter]
         self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
         self.padding = self.kernel_size // 2
+        self.impl = ops.check_impl(impl)
         self.weight_gain = 1.0 / np.sqrt(self.in_channels * self.kernel_size ** 2)
         self.act_gain = ops.ACTIVATIONS[activation].def_gain
         self._filter = ops.setup_filter(self.resample_filter).numpy()
@@ -60,13 +63,15 @@ class EqualizedConv2D(keras.layers.Layer):
         w = tf.cast(self.weight, x.dtype) * self.weight_gain
         b = None if self.bias is None else tf.cast(self.bias, x.dtype)
         x = ops.conv2d_resample(x, w, f=self._filter, up=self.up, down=self.down,
-                                padding=self.padding, flip_weight=(self.up == 1))
+                                padding=self.padding, flip_weight=(self.up == 1),
+                                impl=self.impl)
         act_clamp = None if self.conv_clamp is None else self.conv_clamp * gain
-        return ops.bias_act(x, b, act=self.activation, gain=self.act_gain * gain, clamp=act_clamp)
+        return ops.bias_act(x, b, act=self.activation, gain=self.act_gain * gain, clamp=act_clamp,
+                            impl=self.impl)
 
     def get_config(self):
         return {**super().get_config(), "in_channels": self.in_channels,
                 "out_channels": self.out_channels, "kernel_size": self.kernel_size,
                 "use_bias": self.use_bias, "activation": self.activation, "up": self.up,
                 "down": self.down, "resample_filter": self.resample_filter,
-                "conv_clamp": self.conv_clamp}
+                "conv_clamp": self.conv_clamp, "impl": self.impl}

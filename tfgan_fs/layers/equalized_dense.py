@@ -23,10 +23,11 @@ class EqualizedDense(keras.layers.Layer):
         activation: Any activation name of `tfgan_fs.ops.bias_act`.
         lr_multiplier: Learning-rate multiplier.
         bias_init: Initial bias value (1 for the style affines, so styles start at 1).
+        impl: Op implementation, 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, in_features, out_features, use_bias=True, activation="linear",
-                 lr_multiplier=1.0, bias_init=0.0, **kwargs):
+                 lr_multiplier=1.0, bias_init=0.0, impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.in_features = int(in_features)
@@ -35,6 +36,7 @@ class EqualizedDense(keras.layers.Layer):
         self.activation = activation
         self.lr_multiplier = float(lr_multiplier)
         self.bias_init = float(bias_init)
+        self.impl = ops.check_impl(impl)
         self.weight_gain = self.lr_multiplier / np.sqrt(self.in_features)
         self.build()
 
@@ -53,10 +55,10 @@ class EqualizedDense(keras.layers.Layer):
         b = None
         if self.bias is not None:
             b = tf.cast(self.bias, x.dtype) * self.lr_multiplier
-        return ops.bias_act(x, b, act=self.activation)
+        return ops.bias_act(x, b, act=self.activation, impl=self.impl)
 
     def get_config(self):
         return {**super().get_config(), "in_features": self.in_features,
                 "out_features": self.out_features, "use_bias": self.use_bias,
                 "activation": self.activation, "lr_multiplier": self.lr_multiplier,
-                "bias_init": self.bias_init}
+                "bias_init": self.bias_init, "impl": self.impl}

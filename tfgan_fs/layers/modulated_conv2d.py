@@ -7,7 +7,7 @@ from tfgan_fs import ops
 
 
 def modulated_conv2d(x, weight, styles, noise=None, up=1, down=1, padding=0,
-                     resample_filter=None, demodulate=True, flip_weight=True):
+                     resample_filter=None, demodulate=True, flip_weight=True, impl="auto"):
     """Convolves each sample with the weight modulated by its style vector.
 
     w'_ijk = s_i * w_ijk (eq. 1); with demodulation w''_ijk = w'_ijk / sqrt(sum_ik w'_ijk^2 + eps)
@@ -23,6 +23,7 @@ def modulated_conv2d(x, weight, styles, noise=None, up=1, down=1, padding=0,
         noise: Optional tensor broadcastable to the output, added after demodulation.
         up, down, padding, resample_filter, flip_weight: As in `tfgan_fs.ops.conv2d_resample`.
         demodulate: Apply weight demodulation.
+        impl: Implementation of the resampling ops ('auto', 'ref' or 'custom').
 
     Returns:
         [N, H', W', O] tensor in the dtype of x.
@@ -43,7 +44,7 @@ def modulated_conv2d(x, weight, styles, noise=None, up=1, down=1, padding=0,
 
     x = x * tf.cast(styles, x.dtype)[:, tf.newaxis, tf.newaxis, :]
     x = ops.conv2d_resample(x, tf.cast(weight, x.dtype), f=resample_filter, up=up, down=down,
-                            padding=padding, flip_weight=flip_weight)
+                            padding=padding, flip_weight=flip_weight, impl=impl)
     if dcoefs is not None:
         x = x * tf.cast(dcoefs, x.dtype)[:, tf.newaxis, tf.newaxis, :]
     if noise is not None:

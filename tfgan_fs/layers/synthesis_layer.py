@@ -30,11 +30,12 @@ class SynthesisLayer(keras.layers.Layer):
         activation: Activation name.
         resample_filter: 1-D taps of the resampling filter.
         conv_clamp: Clamp for the activations, None = off.
+        impl: Op implementation, 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, in_channels, out_channels, w_dim, resolution, kernel_size=3, up=1,
                  use_noise=True, activation="lrelu", resample_filter=(1, 3, 3, 1),
-                 conv_clamp=None, **kwargs):
+                 conv_clamp=None, impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.in_channels = int(in_channels)
@@ -48,11 +49,12 @@ class SynthesisLayer(keras.layers.Layer):
         self.resample_filter = [float(t) for t in resample_filter]
         self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
         self.padding = self.kernel_size // 2
+        self.impl = ops.check_impl(impl)
         self.act_gain = ops.ACTIVATIONS[activation].def_gain
         self._filter = ops.setup_filter(self.resample_filter).numpy()
         with keras.name_scope(self.name):
             self.affine = EqualizedDense(self.w_dim, self.in_channels, bias_init=1.0,
-                                         name="affine")
+                                         impl=self.impl, name="affine")
         self.build()
 
     def build(self, input_shape=None):
@@ -85,14 +87,15 @@ class SynthesisLayer(keras.layers.Layer):
 
         x = modulated_conv2d(x, self.weight, styles, noise=noise, up=self.up,
                              padding=self.padding, resample_filter=self._filter,
-                             flip_weight=(self.up == 1))
+                             flip_weight=(self.up == 1), impl=self.impl)
         act_clamp = None if self.conv_clamp is None else self.conv_clamp * gain
         return ops.bias_act(x, tf.cast(self.bias, x.dtype), act=self.activation,
-                            gain=self.act_gain * gain, clamp=act_clamp)
+                            gain=self.act_gain * gain, clamp=act_clamp, impl=self.impl)
 
     def get_config(self):
         return {**super().get_config(), "in_channels": self.in_channels,
                 "out_channels": self.out_channels, "w_dim": self.w_dim,
                 "resolution": self.resolution, "kernel_size": self.kernel_size, "up": self.up,
                 "use_noise": self.use_noise, "activation": self.activation,
-                "resample_filter": self.resample_filter, "conv_clamp": self.conv_clamp}
+                "resample_filter": self.resample_filter, "conv_clamp": self.conv_clamp,
+                "impl": self.impl}

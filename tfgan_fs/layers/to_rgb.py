@@ -21,10 +21,11 @@ class ToRGB(keras.layers.Layer):
         w_dim: Dimensionality of w.
         kernel_size: Kernel size (1).
         conv_clamp: Clamp for the output, None = off.
+        impl: Op implementation, 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, in_channels, out_channels, w_dim, kernel_size=1, conv_clamp=None,
-                 **kwargs):
+                 impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.in_channels = int(in_channels)
@@ -33,9 +34,10 @@ class ToRGB(keras.layers.Layer):
         self.kernel_size = int(kernel_size)
         self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
         self.weight_gain = 1.0 / np.sqrt(self.in_channels * self.kernel_size ** 2)
+        self.impl = ops.check_impl(impl)
         with keras.name_scope(self.name):
             self.affine = EqualizedDense(self.w_dim, self.in_channels, bias_init=1.0,
-                                         name="affine")
+                                         impl=self.impl, name="affine")
         self.build()
 
     def build(self, input_shape=None):
@@ -48,10 +50,11 @@ class ToRGB(keras.layers.Layer):
     def call(self, x, w):
         styles = self.affine(w) * self.weight_gain
         x = modulated_conv2d(x, self.weight, styles, demodulate=False,
-                             padding=self.kernel_size // 2)
-        return ops.bias_act(x, tf.cast(self.bias, x.dtype), clamp=self.conv_clamp)
+                             padding=self.kernel_size // 2, impl=self.impl)
+        return ops.bias_act(x, tf.cast(self.bias, x.dtype), clamp=self.conv_clamp, impl=self.impl)
 
     def get_config(self):
         return {**super().get_config(), "in_channels": self.in_channels,
                 "out_channels": self.out_channels, "w_dim": self.w_dim,
-                "kernel_size": self.kernel_size, "conv_clamp": self.conv_clamp}
+                "kernel_size": self.kernel_size, "conv_clamp": self.conv_clamp,
+                "impl": self.impl}

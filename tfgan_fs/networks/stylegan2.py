@@ -67,11 +67,12 @@ class MappingNetwork(keras.layers.Layer):
         activation: Activation name.
         lr_multiplier: Learning-rate multiplier of the dense layers.
         w_avg_beta: Decay of the w_avg tracker, None = do not track.
+        impl: Op implementation for every layer: 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, z_dim, c_dim, w_dim, num_ws, num_layers=8, embed_features=None,
                  layer_features=None, activation="lrelu", lr_multiplier=0.01, w_avg_beta=0.995,
-                 **kwargs):
+                 impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.z_dim = int(z_dim)
@@ -84,6 +85,7 @@ class MappingNetwork(keras.layers.Layer):
         self.activation = activation
         self.lr_multiplier = float(lr_multiplier)
         self.w_avg_beta = None if w_avg_beta is None else float(w_avg_beta)
+        self.impl = ops.check_impl(impl)
         if self.z_dim + self.c_dim == 0:
             raise ValueError("MappingNetwork needs z_dim > 0 or c_dim > 0")
 
@@ -93,12 +95,13 @@ class MappingNetwork(keras.layers.Layer):
         hidden = self.w_dim if layer_features is None else int(layer_features)
         features = [self.z_dim + embed] + [hidden] * (self.num_layers - 1) + [self.w_dim]
         with keras.name_scope(self.name):
-            self.embed = EqualizedDense(self.c_dim, embed, name="embed") if self.c_dim else None
+            self.embed = (EqualizedDense(self.c_dim, embed, impl=self.impl, name="embed")
+                          if self.c_dim else None)
             # Named attributes, not a list: tf.train.Checkpoint does not see Keras' lists.
             for i in range(self.num_layers):
                 setattr(self, f"fc{i}", EqualizedDense(
                     features[i], features[i + 1], activation=activation,
-                    lr_multiplier=self.lr_multiplier, name=f"fc{i}"))
+                    lr_multiplier=self.lr_multiplier, impl=self.impl, name=f"fc{i}"))
         self.build()
 
     @property
@@ -148,7 +151,7 @@ class MappingNetwork(keras.layers.Layer):
                 "w_dim": self.w_dim, "num_ws": self.num_ws, "num_layers": self.num_layers,
                 "embed_features": self.embed_features, "layer_features": self.layer_features,
                 "activation": self.activation, "lr_multiplier": self.lr_multiplier,
-                "w_avg_beta": self.w_avg_beta}
+                "w_avg_beta": self.w_avg_beta, "impl": self.impl}
 
 
 @keras.saving.register_keras_serializable(package="tfgan_fs")
@@ -167,11 +170,12 @@ class SynthesisBlock(keras.layers.Layer):
         conv_clamp: Activation clamp, None = off.
         use_fp16: Run this block in float16.
         use_noise: Per-layer noise inputs.
+        impl: Op implementation for every layer: 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, in_channels, out_channels, w_dim, resolution, img_channels, is_last,
                  architecture="skip", resample_filter=(1, 3, 3, 1), conv_clamp=None,
-                 use_fp16=False, use_noise=True, **kwargs):
+                 use_fp16=False, use_noise=True, impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         _check_architecture(architecture)
@@ -186,11 +190,12 @@ class SynthesisBlock(keras.layers.Layer):
         self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
         self.use_fp16 = bool(use_fp16)
         self.use_noise = bool(use_noise)
+        self.impl = ops.check_impl(impl)
         self._filter = ops.setup_filter(self.resample_filter).numpy()
 
         layer_kwargs = dict(w_dim=self.w_dim, resolution=self.resolution,
                             resample_filter=self.resample_filter, conv_clamp=self.conv_clamp,
-                            use_noise=self.use_noise)
+                            use_noise=self.use_noise, impl=self.impl)
         with keras.name_scope(self.name):
             self.conv0 = None
             if self.in_channels != 0:
@@ -201,11 +206,11 @@ class SynthesisBlock(keras.layers.Layer):
             self.torgb = None
             if self.is_last or architecture == "skip":
                 self.torgb = ToRGB(self.out_channels, self.img_channels, w_dim=self.w_dim,
-                                   conv_clamp=self.conv_clamp, name="torgb")
+                                   conv_clamp=self.conv_clamp, impl=self.impl, name="torgb")
             self.skip = None
             if self.in_channels != 0 and architecture == "resnet":
                 self.skip = EqualizedConv2D(self.in_channels, self.out_channels, kernel_size=1,
-                                            use_bias=False, up=2,
+                                            use_bias=False, up=2, impl=self.impl,
                                             resample_filter=self.resample_filter, name="skip")
         self.num_conv = 1 if self.in_channels == 0 else 2
         self.num_torgb = 0 if self.torgb is None else 1
@@ -241,7 +246,7 @@ class SynthesisBlock(keras.layers.Layer):
             x = self.conv1(x, next(w_iter), noise_seed=next(seeds), **layer_args)
 
         if img is not None:
-            img = ops.upsample2d(img, self._filter)
+            img = ops.upsample2d(img, self._filter, impl=self.impl)
         if self.torgb is not None:
             y = tf.cast(self.torgb(x, next(w_iter)), self.compute_dtype)
             img = y if img is None else img + y
@@ -253,7 +258,7 @@ class SynthesisBlock(keras.layers.Layer):
                 "resolution": self.resolution, "img_channels": self.img_channels,
                 "is_last": self.is_last, "architecture": self.architecture,
                 "resample_filter": self.resample_filter, "conv_clamp": self.conv_clamp,
-                "use_fp16": self.use_fp16, "use_noise": self.use_noise}
+                "use_fp16": self.use_fp16, "use_noise": self.use_noise, "impl": self.impl}
 
 
 @keras.saving.register_keras_serializable(package="tfgan_fs")
@@ -271,11 +276,12 @@ class SynthesisNetwork(keras.layers.Layer):
         num_fp16_res: Run the N highest resolutions in float16.
         architecture: 'orig', 'skip' (default) or 'resnet'.
         resample_filter, conv_clamp, use_noise: Passed to every block.
+        impl: Op implementation for every layer: 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, w_dim, img_resolution, img_channels, channel_base=32768, channel_max=512,
                  num_fp16_res=0, architecture="skip", resample_filter=(1, 3, 3, 1),
-                 conv_clamp=None, use_noise=True, **kwargs):
+                 conv_clamp=None, use_noise=True, impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         _check_resolution(img_resolution)
@@ -289,6 +295,7 @@ class SynthesisNetwork(keras.layers.Layer):
         self.resample_filter = [float(t) for t in resample_filter]
         self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
         self.use_noise = bool(use_noise)
+        self.impl = ops.check_impl(impl)
 
         log2 = int(np.log2(self.img_resolution))
         self.block_resolutions = [2 ** i for i in range(2, log2 + 1)]
@@ -303,7 +310,8 @@ class SynthesisNetwork(keras.layers.Layer):
                     resolution=res, img_channels=self.img_channels,
                     is_last=(res == self.img_resolution), architecture=architecture,
                     resample_filter=self.resample_filter, conv_clamp=self.conv_clamp,
-                    use_fp16=(res >= fp16_resolution), use_noise=self.use_noise, name=f"b{res}")
+                    use_fp16=(res >= fp16_resolution), use_noise=self.use_noise, impl=self.impl,
+                    name=f"b{res}")
                 setattr(self, block.name, block)  # not a list: see MappingNetwork
                 self.num_ws += block.num_conv
         self.num_ws += block.num_torgb
@@ -334,7 +342,7 @@ class SynthesisNetwork(keras.layers.Layer):
                 "channel_base": self.channel_base, "channel_max": self.channel_max,
                 "num_fp16_res": self.num_fp16_res, "architecture": self.architecture,
                 "resample_filter": self.resample_filter, "conv_clamp": self.conv_clamp,
-                "use_noise": self.use_noise}
+                "use_noise": self.use_noise, "impl": self.impl}
 
 
 @keras.saving.register_keras_serializable(package="tfgan_fs")
@@ -352,10 +360,11 @@ class Generator(keras.Model):
         img_channels: Output channels.
         mapping_kwargs: Extra arguments of `MappingNetwork` (num_layers, lr_multiplier, ...).
         synthesis_kwargs: Extra arguments of `SynthesisNetwork` (channel_base, ...).
+        impl: Op implementation for every layer: 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, z_dim, c_dim, w_dim, img_resolution, img_channels, mapping_kwargs=None,
-                 synthesis_kwargs=None, **kwargs):
+                 synthesis_kwargs=None, impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.z_dim = int(z_dim)
@@ -365,12 +374,15 @@ class Generator(keras.Model):
         self.img_channels = int(img_channels)
         self.mapping_kwargs = dict(mapping_kwargs or {})
         self.synthesis_kwargs = dict(synthesis_kwargs or {})
+        self.impl = ops.check_impl(impl)
         with keras.name_scope(self.name):
             self.synthesis = SynthesisNetwork(self.w_dim, self.img_resolution, self.img_channels,
-                                              name="synthesis", **self.synthesis_kwargs)
+                                              name="synthesis", impl=self.impl,
+                                              **self.synthesis_kwargs)
             self.num_ws = self.synthesis.num_ws
             self.mapping = MappingNetwork(self.z_dim, self.c_dim, self.w_dim, self.num_ws,
-                                          name="mapping", **self.mapping_kwargs)
+                                          name="mapping", impl=self.impl,
+                                          **self.mapping_kwargs)
         self.built = True
 
     def call(self, z, c=None, truncation_psi=1.0, truncation_cutoff=None, noise_mode="random",
@@ -383,7 +395,8 @@ class Generator(keras.Model):
     def get_config(self):
         return {"name": self.name, "z_dim": self.z_dim, "c_dim": self.c_dim, "w_dim": self.w_dim,
                 "img_resolution": self.img_resolution, "img_channels": self.img_channels,
-                "mapping_kwargs": self.mapping_kwargs, "synthesis_kwargs": self.synthesis_kwargs}
+                "mapping_kwargs": self.mapping_kwargs, "synthesis_kwargs": self.synthesis_kwargs,
+                "impl": self.impl}
 
 
 @keras.saving.register_keras_serializable(package="tfgan_fs")
@@ -404,12 +417,13 @@ class DiscriminatorBlock(keras.layers.Layer):
         activation: Activation name.
         resample_filter, conv_clamp, use_fp16: As in the generator.
         freeze_layers: Freeze-D: number of leading layers that are not trained.
+        impl: Op implementation for every layer: 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, in_channels, tmp_channels, out_channels, resolution, img_channels,
                  first_layer_idx, architecture="resnet", activation="lrelu",
                  resample_filter=(1, 3, 3, 1), conv_clamp=None, use_fp16=False, freeze_layers=0,
-                 **kwargs):
+                 impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         _check_architecture(architecture)
@@ -427,6 +441,7 @@ class DiscriminatorBlock(keras.layers.Layer):
         self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
         self.use_fp16 = bool(use_fp16)
         self.freeze_layers = int(freeze_layers)
+        self.impl = ops.check_impl(impl)
         self._filter = ops.setup_filter(self.resample_filter).numpy()
 
         self.num_layers = 0
@@ -436,7 +451,7 @@ class DiscriminatorBlock(keras.layers.Layer):
             self.num_layers += 1
             return trainable
 
-        common = dict(activation=activation, conv_clamp=self.conv_clamp)
+        common = dict(activation=activation, conv_clamp=self.conv_clamp, impl=self.impl)
         with keras.name_scope(self.name):
             self.fromrgb = None
             if self.in_channels == 0 or architecture == "skip":
@@ -450,7 +465,7 @@ class DiscriminatorBlock(keras.layers.Layer):
             self.skip = None
             if architecture == "resnet":
                 self.skip = EqualizedConv2D(self.tmp_channels, self.out_channels, kernel_size=1,
-                                            use_bias=False, down=2,
+                                            use_bias=False, down=2, impl=self.impl,
                                             resample_filter=self.resample_filter,
                                             trainable=next_trainable(), name="skip")
         self.built = True
@@ -463,7 +478,8 @@ class DiscriminatorBlock(keras.layers.Layer):
             img = tf.cast(img, dtype)
             y = self.fromrgb(img)
             x = y if x is None else x + y
-            img = ops.downsample2d(img, self._filter) if self.architecture == "skip" else None
+            img = (ops.downsample2d(img, self._filter, impl=self.impl)
+                   if self.architecture == "skip" else None)
         if self.architecture == "resnet":
             y = self.skip(x, gain=SQRT_HALF)
             x = self.conv0(x)
@@ -481,7 +497,7 @@ class DiscriminatorBlock(keras.layers.Layer):
                 "first_layer_idx": self.first_layer_idx, "architecture": self.architecture,
                 "activation": self.activation, "resample_filter": self.resample_filter,
                 "conv_clamp": self.conv_clamp, "use_fp16": self.use_fp16,
-                "freeze_layers": self.freeze_layers}
+                "freeze_layers": self.freeze_layers, "impl": self.impl}
 
 
 @keras.saving.register_keras_serializable(package="tfgan_fs")
@@ -501,11 +517,12 @@ class DiscriminatorEpilogue(keras.layers.Layer):
         mbstd_num_channels: Minibatch-std channels, 0 = disable.
         activation: Activation name.
         conv_clamp: Activation clamp.
+        impl: Op implementation for every layer: 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, in_channels, cmap_dim, resolution, img_channels, architecture="resnet",
                  mbstd_group_size=4, mbstd_num_channels=1, activation="lrelu", conv_clamp=None,
-                 **kwargs):
+                 impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         _check_architecture(architecture)
@@ -518,23 +535,26 @@ class DiscriminatorEpilogue(keras.layers.Layer):
         self.mbstd_num_channels = int(mbstd_num_channels)
         self.activation = activation
         self.conv_clamp = None if conv_clamp is None else float(conv_clamp)
+        self.impl = ops.check_impl(impl)
 
         with keras.name_scope(self.name):
             self.fromrgb = None
             if architecture == "skip":
                 self.fromrgb = EqualizedConv2D(self.img_channels, self.in_channels, kernel_size=1,
-                                               activation=activation, name="fromrgb")
+                                               activation=activation, impl=self.impl,
+                                               name="fromrgb")
             self.mbstd = None
             if self.mbstd_num_channels > 0:
                 self.mbstd = MinibatchStd(self.mbstd_group_size, self.mbstd_num_channels,
                                           name="mbstd")
             self.conv = EqualizedConv2D(self.in_channels + self.mbstd_num_channels,
                                         self.in_channels, kernel_size=3, activation=activation,
-                                        conv_clamp=self.conv_clamp, name="conv")
+                                        conv_clamp=self.conv_clamp, impl=self.impl,
+                                        name="conv")
             self.fc = EqualizedDense(self.in_channels * self.resolution ** 2, self.in_channels,
-                                     activation=activation, name="fc")
+                                     activation=activation, impl=self.impl, name="fc")
             self.out = EqualizedDense(self.in_channels, 1 if self.cmap_dim == 0 else self.cmap_dim,
-                                      name="out")
+                                      impl=self.impl, name="out")
         self.built = True
 
     def call(self, x, img, cmap=None):
@@ -556,7 +576,7 @@ class DiscriminatorEpilogue(keras.layers.Layer):
                 "img_channels": self.img_channels, "architecture": self.architecture,
                 "mbstd_group_size": self.mbstd_group_size,
                 "mbstd_num_channels": self.mbstd_num_channels, "activation": self.activation,
-                "conv_clamp": self.conv_clamp}
+                "conv_clamp": self.conv_clamp, "impl": self.impl}
 
 
 @keras.saving.register_keras_serializable(package="tfgan_fs")
@@ -576,12 +596,13 @@ class Discriminator(keras.Model):
         block_kwargs: Extra `DiscriminatorBlock` arguments (e.g. freeze_layers).
         mapping_kwargs: Extra `MappingNetwork` arguments of the label mapping.
         epilogue_kwargs: Extra `DiscriminatorEpilogue` arguments (e.g. mbstd_group_size).
+        impl: Op implementation for every layer: 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, c_dim, img_resolution, img_channels, architecture="resnet",
                  channel_base=32768, channel_max=512, num_fp16_res=0, conv_clamp=None,
                  cmap_dim=None, block_kwargs=None, mapping_kwargs=None, epilogue_kwargs=None,
-                 **kwargs):
+                 impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         _check_resolution(img_resolution)
@@ -597,6 +618,7 @@ class Discriminator(keras.Model):
         self.block_kwargs = dict(block_kwargs or {})
         self.mapping_kwargs = dict(mapping_kwargs or {})
         self.epilogue_kwargs = dict(epilogue_kwargs or {})
+        self.impl = ops.check_impl(impl)
 
         log2 = int(np.log2(self.img_resolution))
         self.block_resolutions = [2 ** i for i in range(log2, 2, -1)]
@@ -607,7 +629,7 @@ class Discriminator(keras.Model):
                                                       else cmap_dim)
         self._cmap_dim_arg = cmap_dim
         common = dict(img_channels=self.img_channels, architecture=architecture,
-                      conv_clamp=self.conv_clamp)
+                      conv_clamp=self.conv_clamp, impl=self.impl)
         with keras.name_scope(self.name):
             layer_idx = 0
             for res in self.block_resolutions:
@@ -621,7 +643,7 @@ class Discriminator(keras.Model):
             self.mapping = None
             if self.c_dim > 0:
                 self.mapping = MappingNetwork(0, self.c_dim, self.cmap_dim, num_ws=None,
-                                              w_avg_beta=None, name="mapping",
+                                              w_avg_beta=None, name="mapping", impl=self.impl,
                                               **self.mapping_kwargs)
             self.b4 = DiscriminatorEpilogue(channels[4], self.cmap_dim, resolution=4, name="b4",
                                             **self.epilogue_kwargs, **common)
@@ -652,4 +674,5 @@ class Discriminator(keras.Model):
                 "channel_base": self.channel_base, "channel_max": self.channel_max,
                 "num_fp16_res": self.num_fp16_res, "conv_clamp": self.conv_clamp,
                 "cmap_dim": self._cmap_dim_arg, "block_kwargs": self.block_kwargs,
-                "mapping_kwargs": self.mapping_kwargs, "epilogue_kwargs": self.epilogue_kwargs}
+                "mapping_kwargs": self.mapping_kwargs, "epilogue_kwargs": self.epilogue_kwargs,
+                "impl": self.impl}

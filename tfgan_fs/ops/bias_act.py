@@ -1,6 +1,7 @@
 """Fused bias + activation + gain + clamp (NVlabs StyleGAN2-ADA ``bias_act``).
 
-Pure TensorFlow reference implementation. Default activation gains follow
+Pure TensorFlow reference implementation, and dispatch to the compiled kernels
+(``impl='custom'``, `tfgan_fs.ops.custom_bias_act`). Default activation gains follow
 NVlabs: activations that halve the signal power (relu, lrelu, swish) are scaled
 by sqrt(2) so that layers keep unit variance (He et al. 2015; Karras et al.
 2020, "Analyzing and Improving the Image Quality of StyleGAN").
@@ -15,6 +16,7 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
+from tfgan_fs.ops.custom_bias_act import bias_act_custom, unsupported_reason
 from tfgan_fs.ops.impl import select_impl
 
 __all__ = ["ActivationSpec", "ACTIVATIONS", "bias_act"]
@@ -74,37 +76,45 @@ def _scalar(v, dtype):
     return tf.constant(v, dtype)
 
 
-def _bias_act_ref(x, b, axis, act, alpha, gain, clamp):
-    """Reference implementation of `bias_act` from standard TensorFlow ops."""
-    x = tf.convert_to_tensor(x)
+def _check_args(x, b, axis, act, gain, clamp):
+    """Validates the arguments; returns (spec, b cast to x.dtype or None, axis in [0, rank))."""
     if act not in ACTIVATIONS:
         raise ValueError(
             f"bias_act: unknown activation {act!r}; valid names: {', '.join(ACTIVATIONS)}.")
-    spec = ACTIVATIONS[act]
-    alpha = float(alpha if alpha is not None else spec.def_alpha)
-    gain = spec.def_gain if gain is None else gain
     for name, v in (("gain", gain), ("clamp", clamp)):
         if not (v is None or _is_number(v) or isinstance(v, (tf.Tensor, tf.Variable))):
             raise ValueError(f"bias_act: {name} must be a number, a scalar tensor or None, "
                              f"got {v!r}.")
+    if b is None:
+        return ACTIVATIONS[act], None, axis
+    b = tf.convert_to_tensor(b)
+    rank = x.shape.rank
+    if rank is None:
+        raise ValueError("bias_act: the rank of x must be statically known when b is given.")
+    if not -rank <= axis < rank:
+        raise ValueError(f"bias_act: axis {axis} is out of range for x of rank {rank}.")
+    axis = axis % rank
+    if b.shape.rank != 1:
+        raise ValueError(f"bias_act: b must be 1-D, got shape {b.shape}.")
+    n, nb = x.shape[axis], b.shape[0]
+    if n is not None and nb is not None and n != nb:
+        raise ValueError(
+            f"bias_act: b has {nb} elements but x has {n} along axis {axis} "
+            f"(x shape {x.shape}).")
+    if b.dtype != x.dtype:
+        b = tf.cast(b, x.dtype)
+    return ACTIVATIONS[act], b, axis
+
+
+def _bias_act_ref(x, b, axis, act, alpha, gain, clamp):
+    """Reference implementation of `bias_act` from standard TensorFlow ops."""
+    x = tf.convert_to_tensor(x)
+    spec, b, axis = _check_args(x, b, axis, act, gain, clamp)
+    alpha = float(alpha if alpha is not None else spec.def_alpha)
+    gain = spec.def_gain if gain is None else gain
 
     if b is not None:
-        b = tf.convert_to_tensor(b)
         rank = x.shape.rank
-        if rank is None:
-            raise ValueError("bias_act: the rank of x must be statically known when b is given.")
-        if not -rank <= axis < rank:
-            raise ValueError(f"bias_act: axis {axis} is out of range for x of rank {rank}.")
-        axis = axis % rank
-        if b.shape.rank != 1:
-            raise ValueError(f"bias_act: b must be 1-D, got shape {b.shape}.")
-        n, nb = x.shape[axis], b.shape[0]
-        if n is not None and nb is not None and n != nb:
-            raise ValueError(
-                f"bias_act: b has {nb} elements but x has {n} along axis {axis} "
-                f"(x shape {x.shape}).")
-        if b.dtype != x.dtype:
-            b = tf.cast(b, x.dtype)
         if axis == rank - 1:
             x = x + b
         else:
@@ -117,6 +127,16 @@ def _bias_act_ref(x, b, axis, act, alpha, gain, clamp):
         clamp = _scalar(clamp, x.dtype)
         x = tf.clip_by_value(x, -clamp, clamp)
     return x
+
+
+def _bias_act_custom(x, b, axis, act, alpha, gain, clamp):
+    """`bias_act` on the compiled kernels (`tfgan_fs.ops.custom_bias_act`)."""
+    x = tf.convert_to_tensor(x)
+    spec, b, axis = _check_args(x, b, axis, act, gain, clamp)
+    alpha = float(alpha if alpha is not None else spec.def_alpha)
+    gain = float(spec.def_gain if gain is None else gain)
+    clamp = -1.0 if clamp is None or clamp < 0 else float(clamp)
+    return bias_act_custom(x, b, axis if b is not None else -1, act, alpha, gain, clamp)
 
 
 @tf.autograph.experimental.do_not_convert
@@ -148,7 +168,9 @@ def bias_act(x, b=None, axis=-1, act="linear", alpha=None, gain=None, clamp=None
 
     Raises:
         ValueError: On an unknown activation or a bias that does not fit ``x``.
-        RuntimeError: If ``impl='custom'`` (no custom kernels in this build).
+        RuntimeError: If ``impl='custom'`` and the custom ops are not built.
     """
-    select_impl("bias_act", impl)
+    x = tf.convert_to_tensor(x)
+    if select_impl("bias_act", impl, unsupported_reason(x, gain, clamp)) == "custom":
+        return _bias_act_custom(x, b, axis, act, alpha, gain, clamp)
     return _bias_act_ref(x, b, axis=axis, act=act, alpha=alpha, gain=gain, clamp=clamp)

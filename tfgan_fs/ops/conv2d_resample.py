@@ -107,18 +107,19 @@ def _adjusted_padding(f, up, down, padding):
     return px0, px1, py0, py1
 
 
-def _conv2d_resample_generic(x, w, f, up, down, pad, flip_weight, flip_filter):
+def _conv2d_resample_generic(x, w, f, up, down, pad, flip_weight, flip_filter, impl="auto"):
     """Generic definition: upsample + pad + filter, VALID conv, filter + downsample."""
     x = upfirdn2d(x, f if up > 1 else None, up=up, padding=list(pad), gain=up ** 2,
-                  flip_filter=flip_filter)
+                  flip_filter=flip_filter, impl=impl)
     x = _conv2d(x, w, flip_weight=flip_weight)
     if down > 1:
-        x = upfirdn2d(x, f, down=down, flip_filter=flip_filter)
+        x = upfirdn2d(x, f, down=down, flip_filter=flip_filter, impl=impl)
     return x
 
 
 @tf.autograph.experimental.do_not_convert
-def conv2d_resample(x, w, f=None, up=1, down=1, padding=0, flip_weight=True, flip_filter=False):
+def conv2d_resample(x, w, f=None, up=1, down=1, padding=0, flip_weight=True, flip_filter=False,
+                    impl="auto"):
     """2-D convolution with optional FIR upsampling and downsampling.
 
     Same semantics as NVlabs StyleGAN2-ADA ``conv2d_resample`` (``groups=1``), in
@@ -146,6 +147,7 @@ def conv2d_resample(x, w, f=None, up=1, down=1, padding=0, flip_weight=True, fli
         flip_weight: ``True`` = correlation (what `tf.nn.conv2d` computes),
             ``False`` = true convolution.
         flip_filter: ``False`` = convolution with ``f``, ``True`` = correlation.
+        impl: Implementation of the FIR steps: ``'auto'``, ``'ref'`` or ``'custom'``.
 
     Returns:
         Tensor of shape ``[N, out_height, out_width, out_channels]``.
@@ -161,18 +163,19 @@ def conv2d_resample(x, w, f=None, up=1, down=1, padding=0, flip_weight=True, fli
 
     # 1x1 kernel, downsampling only: downsample first, then convolve.
     if kw == 1 and kh == 1 and down > 1 and up == 1:
-        x = upfirdn2d(x, f, down=down, padding=[px0, px1, py0, py1], flip_filter=flip_filter)
+        x = upfirdn2d(x, f, down=down, padding=[px0, px1, py0, py1], flip_filter=flip_filter,
+                      impl=impl)
         return _conv2d(x, w, flip_weight=flip_weight)
 
     # 1x1 kernel, upsampling only: convolve first, then upsample.
     if kw == 1 and kh == 1 and up > 1 and down == 1:
         x = _conv2d(x, w, flip_weight=flip_weight)
         return upfirdn2d(x, f, up=up, padding=[px0, px1, py0, py1], gain=up ** 2,
-                         flip_filter=flip_filter)
+                         flip_filter=flip_filter, impl=impl)
 
     # Downsampling only: filter, then strided convolution.
     if down > 1 and up == 1:
-        x = upfirdn2d(x, f, padding=[px0, px1, py0, py1], flip_filter=flip_filter)
+        x = upfirdn2d(x, f, padding=[px0, px1, py0, py1], flip_filter=flip_filter, impl=impl)
         return _conv2d(x, w, stride=down, flip_weight=flip_weight)
 
     # Upsampling (and optional downsampling): strided transposed conv, then filter.
@@ -188,9 +191,9 @@ def conv2d_resample(x, w, f=None, up=1, down=1, padding=0, flip_weight=True, fli
         x = _conv2d_transpose(x, w, stride=up, pad_y=pyt, pad_x=pxt,
                               flip_weight=not flip_weight)
         x = upfirdn2d(x, f, padding=[px0 + pxt, px1 + pxt, py0 + pyt, py1 + pyt],
-                      gain=up ** 2, flip_filter=flip_filter)
+                      gain=up ** 2, flip_filter=flip_filter, impl=impl)
         if down > 1:
-            x = upfirdn2d(x, f, down=down, flip_filter=flip_filter)
+            x = upfirdn2d(x, f, down=down, flip_filter=flip_filter, impl=impl)
         return x
 
     # No resampling, symmetric non-negative padding: a single padded conv.
@@ -199,4 +202,4 @@ def conv2d_resample(x, w, f=None, up=1, down=1, padding=0, flip_weight=True, fli
 
     # Fallback: the generic definition.
     return _conv2d_resample_generic(x, w, f, up, down, (px0, px1, py0, py1),
-                                    flip_weight, flip_filter)
+                                    flip_weight, flip_filter, impl)

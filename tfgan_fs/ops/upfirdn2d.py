@@ -1,7 +1,8 @@
 """Upsample, pad, FIR-filter and downsample batches of NHWC images.
 
 Pure TensorFlow implementation of NVlabs StyleGAN2-ADA ``upfirdn2d`` and its
-helpers (``filter2d``, ``upsample2d``, ``downsample2d``) with identical semantics,
+helpers (``filter2d``, ``upsample2d``, ``downsample2d``) with identical semantics
+(``impl='custom'`` dispatches to the compiled kernels, `tfgan_fs.ops.custom_upfirdn2d`),
 but for channels-last ``[N, H, W, C]`` tensors. The FIR low-pass filtering is the
 anti-aliased resampling of Karras et al. 2020, "Analyzing and Improving the Image
 Quality of StyleGAN". Everything is built from differentiable TensorFlow ops, so
@@ -13,6 +14,7 @@ import math
 import tensorflow as tf
 
 from tfgan_fs.ops.filters import filter_size, parse_padding, parse_scaling
+from tfgan_fs.ops.custom_upfirdn2d import unsupported_reason, upfirdn2d_custom
 from tfgan_fs.ops.impl import select_impl
 
 __all__ = ["upfirdn2d", "filter2d", "upsample2d", "downsample2d"]
@@ -170,9 +172,12 @@ def upfirdn2d(x, f, up=1, down=1, padding=0, flip_filter=False, gain=1, impl="au
 
     Raises:
         ValueError: On malformed arguments.
-        RuntimeError: If ``impl='custom'`` (no custom kernels in this build).
+        RuntimeError: If ``impl='custom'`` and the custom ops are not built.
     """
-    select_impl("upfirdn2d", impl)
+    if select_impl("upfirdn2d", impl, unsupported_reason(x, f, gain)) == "custom":
+        filter_size(f)  # validates rank and emptiness
+        return upfirdn2d_custom(x, f, *parse_scaling(up), *parse_scaling(down),
+                                parse_padding(padding), flip_filter, gain)
     return _upfirdn2d_ref(x, f, up=up, down=down, padding=padding,
                           flip_filter=flip_filter, gain=gain)
 

@@ -109,7 +109,8 @@ class TrainingOptions:
 
 # Flags that may change when a run is resumed (schedule and bookkeeping, not the model).
 RESUMABLE_OVERRIDES = ("kimg", "tick", "snap", "keep", "workers", "metrics", "inception",
-                       "vgg16", "lpips", "cache_dir")
+                       "vgg16", "lpips", "cache_dir", "impl")
+IMPLS = ("auto", "ref", "custom")  # tfgan_fs.ops.VALID_IMPLS
 
 
 def _require(condition, flag, message):
@@ -124,7 +125,7 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         args: Dict of flag values; None means "not given" (take the preset's value). Keys:
             data, cond, mirror, max_images, seed, cfg, kimg, batch, gamma, tick, snap, keep,
             workers, cbase, cmax, map, mbstd_group, glr, dlr, ema, fp32, desc, aug, p, target,
-            ada_kimg, augpipe, freezed, init_from (only whether it is set matters).
+            ada_kimg, augpipe, freezed, impl, init_from (only whether it is set matters).
         info: DatasetInfo of the training data.
         num_replicas: Number of replicas the global batch is split over.
         has_gpu: Whether a GPU is visible (float16 layers are only used on GPUs).
@@ -205,12 +206,15 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
     num_fp16_res = 0 if fp32 else 4
     conv_clamp = None if fp32 else 256
 
+    impl = _impl(get("impl", "auto"))
+
     G_kwargs = dict(z_dim=512, w_dim=512, mapping_kwargs=dict(num_layers=mapping_layers),
                     synthesis_kwargs=dict(channel_base=channel_base, channel_max=channel_max,
-                                          num_fp16_res=num_fp16_res, conv_clamp=conv_clamp))
+                                          num_fp16_res=num_fp16_res, conv_clamp=conv_clamp),
+                    impl=impl)
     D_kwargs = dict(channel_base=channel_base, channel_max=channel_max,
                     num_fp16_res=num_fp16_res, conv_clamp=conv_clamp,
-                    epilogue_kwargs=dict(mbstd_group_size=mbstd))
+                    epilogue_kwargs=dict(mbstd_group_size=mbstd), impl=impl)
     method = StyleGAN2Config(G_kwargs=G_kwargs, D_kwargs=D_kwargs,
                              G_opt=AdamConfig(lr=glr), D_opt=AdamConfig(lr=dlr), r1_gamma=gamma)
     if cfg == "cifar":
@@ -236,6 +240,11 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         num_replicas=num_replicas, method=method, augment=augment, metrics=metrics,
         metric_networks={k: args.get(k) for k in ("inception", "vgg16", "lpips")},
         metrics_cache=args.get("cache_dir"))
+
+
+def _impl(value):
+    _require(value in IMPLS, "impl", f"must be one of {', '.join(IMPLS)}, got {value!r}")
+    return value
 
 
 def _metric_names(text):
@@ -310,6 +319,11 @@ def apply_resume_overrides(options, args, num_replicas):
         updates["metric_networks"] = {**options.metric_networks, **networks}
     if args.get("cache_dir") is not None:
         updates["metrics_cache"] = args["cache_dir"]
+    if args.get("impl") is not None:  # which kernels run, not what is computed
+        impl = _impl(args["impl"])
+        updates["method"] = dataclasses.replace(
+            options.method, G_kwargs={**options.method.G_kwargs, "impl": impl},
+            D_kwargs={**options.method.D_kwargs, "impl": impl})
     _require(options.batch_size % num_replicas == 0, "resume",
              f"the run's global batch {options.batch_size} cannot be split over "
              f"{num_replicas} replicas")

@@ -1,0 +1,28 @@
+"""Fixtures for the custom-op tests: the compiled library, built once per session (cached)."""
+
+import os
+
+import pytest
+
+from tfgan_fs.ops import build, loader
+
+
+@pytest.fixture(scope="session")
+def custom_ops():
+    """The loaded custom ops, built with `tfgan_fs.ops.build` if the cache lacks them.
+
+    Skips the test when they cannot be built (no C++ compiler) unless
+    TFGAN_FS_REQUIRE_CUSTOM_OPS=1 (as on CI), where that is a failure.
+    """
+    ops = loader.load_custom_ops()
+    if not ops.loaded:
+        try:
+            build.build(build.plan(log=lambda msg: None), log=lambda msg: None)
+        except build.BuildError as err:
+            if os.environ.get("TFGAN_FS_REQUIRE_CUSTOM_OPS") == "1":
+                pytest.fail(f"custom ops failed to build: {err}")
+            pytest.skip(f"custom ops cannot be built here: {err}")
+        loader.load_custom_ops.cache_clear()
+        ops = loader.load_custom_ops()
+    assert ops.loaded, ops.error
+    return ops
