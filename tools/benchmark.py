@@ -1,5 +1,7 @@
 """Speed measurements that print numbers (never timed tests).
 
+    python tools/benchmark.py --op=train --res=64 --batch=8 --aug=fixed --p=0.2 --impl=auto
+    python tools/benchmark.py --op=upfirdn2d --impl=ref,custom --xla
     python tools/benchmark.py --op=augment --res=256 --batch=32 --augpipe=bgc --p=1
 
 prints JSON lines: the workload, its settings and its timings, measured after a warm-up on
@@ -26,24 +28,37 @@ from tfgan_fs.cli.errors import fail  # noqa: E402
 
 # --op value -> module in tfgan_fs.benchmarks
 WORKLOADS = {
+    "train": "train_step",
     "augment": "augment",
     "upfirdn2d": "upfirdn2d",
     "bias_act": "bias_act",
 }
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("op", "augment", sorted(WORKLOADS), "What to measure: augment = the ADA "
+flags.DEFINE_enum("op", "train", sorted(WORKLOADS), "What to measure: train = the real "
+                  "training step (G main + D main every minibatch, path length every 4, R1 "
+                  "every 16, G_ema) as the StyleGAN2-ADA reference times it; augment = the ADA "
                   "augmentation pipe (forward) on random images; upfirdn2d / bias_act = the "
                   "custom ops against the reference at StyleGAN2 G and D shapes.")
 flags.DEFINE_integer("res", 256, "Image resolution.")
 flags.DEFINE_integer("batch", 32, "Batch size.")
-flags.DEFINE_string("augpipe", "bgc", "AugmentPipe preset (--op=augment).")
-flags.DEFINE_float("p", 1.0, "Augmentation probability (--op=augment).")
+flags.DEFINE_string("cfg", "auto", "Preset (--op=train), as tools/train.py --cfg.")
+flags.DEFINE_enum("aug", "fixed", ["fixed", "noaug", "diffaugment", "ada"], "D augmentation "
+                  "(--op=train); fixed and ada run the --augpipe pipe at probability --p.")
+flags.DEFINE_string("augpipe", "bgc", "AugmentPipe preset (--op=train, augment).")
+flags.DEFINE_float("p", 0.2, "Augmentation probability (--op=train, augment).")
+flags.DEFINE_boolean("fp32", False, "--op=train: no float16 layers (default: float16 in the top "
+                     "4 resolutions when a GPU is visible, like tools/train.py).")
+flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multi_worker"],
+                  "--op=train: tf.distribute strategy, as tools/train.py --strategy.")
 flags.DEFINE_boolean("xla", False, "Compile the measured function with XLA (jit_compile).")
-flags.DEFINE_list("impl", ["ref", "custom"], "Op implementations to measure (--op=upfirdn2d, "
-                  "bias_act): any of auto, ref, custom; --xla adds the reference under XLA.")
-flags.DEFINE_integer("warmup", 2, "Untimed calls before measuring.")
-flags.DEFINE_integer("iters", 10, "Timed calls.")
+flags.DEFINE_list("impl", ["ref", "custom"], "Op implementations to measure, one row each: any "
+                  "of auto, ref, custom. --op=upfirdn2d/bias_act: --xla adds the reference "
+                  "under XLA. --op=train: the whole step with each (custom is skipped with a "
+                  "note when the ops are not built).")
+flags.DEFINE_integer("warmup", 2, "Untimed calls (--op=train: minibatches) before measuring.")
+flags.DEFINE_integer("iters", 10, "Timed calls (--op=train: minibatches, rounded up to whole "
+                     "16-minibatch cycles so R1 and path length count at their real rate).")
 
 
 def main(argv):

@@ -190,6 +190,8 @@ def main(argv):
             options = options_lib.build_options({**args, "init_from": FLAGS.init_from},
                                                 data.info, replicas, has_gpu)
 
+        if FLAGS.xla:
+            options_lib.check_xla(options)
         if FLAGS.dry_run:
             print(options.to_json())
             where = FLAGS.resume or f"{FLAGS.outdir}/NNNNN-{options.desc}"

@@ -12,12 +12,14 @@ import pytest
 import tensorflow as tf
 
 from tfgan_fs.augment import AugmentPipe, augpipe_kwargs
+from tfgan_fs.augment.presets import AUGPIPE_SPECS, xla_compatible
 
 X = tf.constant(np.random.default_rng(0).uniform(-1, 1, [4, 16, 16, 3]).astype(np.float32))
 
 
 @pytest.mark.parametrize("preset", ["blit", "color", "filter", "noise", "cutout"])
 def test_xla_compiles_the_non_resampling_stages(preset):
+    assert xla_compatible(preset)
     pipe = AugmentPipe(**augpipe_kwargs(preset), initial_p=0.8)
     run = tf.function(lambda seed: pipe(X, seed=seed), jit_compile=True)
     a = run(tf.constant([1, 2], tf.int64)).numpy()
@@ -29,6 +31,8 @@ def test_xla_compiles_the_non_resampling_stages(preset):
 
 
 def test_xla_rejects_the_data_dependent_geometric_padding():
+    assert [name for name in AUGPIPE_SPECS if not xla_compatible(name)] == [
+        "geom", "bg", "bgc", "bgcf", "bgcfn", "bgcfnc"]
     pipe = AugmentPipe(**augpipe_kwargs("geom"), initial_p=0.8)
     run = tf.function(lambda seed: pipe(X, seed=seed), jit_compile=True)
     with pytest.raises(tf.errors.InvalidArgumentError, match="compile-time constant"):

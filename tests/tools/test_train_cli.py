@@ -20,7 +20,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 TRAIN = str(REPO / "tools" / "train.py")
 GENERATE = str(REPO / "tools" / "generate.py")
 TINY = ["--data=builtin:shapes?resolution=16&count=64", "--batch=4", "--cbase=128", "--cmax=8",
-        "--map=1", "--mbstd_group=2", "--seed=5", "--max_images=8", "--p=0.2", "--ada_kimg=0.05"]
+        "--map=1", "--mbstd_group=2", "--seed=5", "--max_images=8", "--p=0.2", "--ada_kimg=0.05",
+        "--augpipe=blit"]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 

@@ -17,5 +17,5 @@ def tiny_options(num_replicas):
     args = dict(data=DATA, batch=BATCH, cbase=128, cmax=8, map=1, mbstd_group=2, gamma=0.01,
                 ema=0.01,
                 kimg=BATCH * STEPS / 1000, tick=BATCH * STEPS / 1000, snap=1, seed=5,
-                p=0.3, ada_kimg=0.05)
+                p=0.3, ada_kimg=0.05, augpipe="blit")
     return build_options(args, open_dataset(DATA).info, num_replicas)

@@ -159,3 +159,13 @@ def test_augment_options():
 def test_augment_option_errors(args, flag):
     with pytest.raises(options_lib.OptionsError, match=flag):
         build(**args)
+
+
+def test_check_xla_refuses_the_geometric_pipe():
+    info = DatasetInfo(name="d", resolution=64, channels=3, count=100)
+    for args in ({"aug": "noaug"}, {"aug": "diffaugment"}, {"augpipe": "blit"},
+                 {"aug": "fixed", "p": 0.2, "augpipe": "color"}):
+        options_lib.check_xla(options_lib.build_options({"data": "d", **args}, info))
+    for args in ({}, {"aug": "fixed", "p": 0.2, "augpipe": "bgc"}, {"augpipe": "geom"}):
+        with pytest.raises(options_lib.OptionsError, match="--xla: --augpipe=(bgc|geom)"):
+            options_lib.check_xla(options_lib.build_options({"data": "d", **args}, info))

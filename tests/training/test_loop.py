@@ -17,9 +17,11 @@ DATA = "builtin:shapes?resolution=16&count=64"
 
 
 def tiny_options(**overrides):
-    # ADA starts at p = 0.3 with a fast controller, so that p moves within these few steps.
+    # ADA starts at p = 0.3 with a fast controller, so that p moves within these few steps. The
+    # blit pipe traces in a fraction of bgc's time; the pipes themselves are tested in augment/.
     args = dict(data=DATA, batch=4, cbase=128, cmax=8, map=1, mbstd_group=2, kimg=0.04,
-                tick=0.016, snap=1, seed=3, cond=True, max_images=8, p=0.3, ada_kimg=0.05)
+                tick=0.016, snap=1, seed=3, cond=True, max_images=8, p=0.3, ada_kimg=0.05,
+                augpipe="blit")
     args.update(overrides)
     return build_options(args, open_dataset(DATA).info)
 
@@ -87,6 +89,7 @@ def test_training_run_writes_the_run_directory(tmp_path):
     assert not np.array_equal(g, g_ema)
 
 
+@pytest.mark.slow  # the default run has tests/tools' SIGKILL-and-resume test of the same
 def test_resume_continues_exactly(tmp_path):
     reference = run(tiny_options(kimg=0.048), tmp_path / "a")
     first = run(tiny_options(kimg=0.02), tmp_path / "b")

@@ -23,6 +23,12 @@ AUGPIPE_SPECS = {
 }
 
 
+def xla_compatible(name):
+    """Whether preset `name` compiles with XLA: everything but the general geometric stage,
+    whose reflect padding depends on the drawn transforms (a data-dependent shape)."""
+    return not any(key in AUGPIPE_SPECS[name] for key in _GEOM)
+
+
 def augpipe_kwargs(name):
     """The AugmentPipe multipliers of preset `name` (a fresh dict)."""
     if name not in AUGPIPE_SPECS:

@@ -99,8 +99,10 @@ def geometric_transform(images, G_inv):
     G_inv = tf.matmul(mat.translate2d(tf.cast(mx0 - mx1, tf.float32) / 2,
                                       tf.cast(my0 - my1, tf.float32) / 2, n), G_inv)
 
-    # Upsample 2x; the transform moves to the upsampled pixel grid.
-    images = ops.upsample2d(images, GEOM_FILTER, up=2)
+    # Upsample 2x; the transform moves to the upsampled pixel grid. The pipe's stages run inside
+    # tf.cond, and TF cannot take the second-order gradient (R1 through the pipe) of a
+    # tf.custom_gradient op inside a cond branch, so the resampling uses the reference ops.
+    images = ops.upsample2d(images, GEOM_FILTER, up=2, impl="ref")
     G_inv = mat.scale2d(2, 2, n) @ G_inv @ mat.scale2d_inv(2, 2, n)
     G_inv = mat.translate2d(-0.5, -0.5, n) @ G_inv @ mat.translate2d_inv(-0.5, -0.5, n)
 
@@ -113,7 +115,8 @@ def geometric_transform(images, G_inv):
     images = tf.reshape(images, [n, out_h, out_w, channels])
 
     # Downsample 2x and crop the padding.
-    images = ops.downsample2d(images, GEOM_FILTER, down=2, padding=-pad * 2, flip_filter=True)
+    images = ops.downsample2d(images, GEOM_FILTER, down=2, padding=-pad * 2, flip_filter=True,
+                              impl="ref")
     return tf.ensure_shape(images, [None, height, width, channels])
 
 

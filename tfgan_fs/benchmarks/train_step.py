@@ -16,6 +16,7 @@ import time
 import tensorflow as tf
 
 from tfgan_fs.data import open_dataset
+from tfgan_fs.ops import custom_ops_available
 from tfgan_fs.training import options as options_lib
 from tfgan_fs.training.loop import Trainer
 from tfgan_fs.training.stats import StatsAccumulator
@@ -33,16 +34,17 @@ def _peak_memory_gb():
     return host, device
 
 
-def build_trainer(settings, run_dir):
+def build_trainer(settings, impl, run_dir, strategy):
     """A Trainer for the benchmark workload (no files are written by the steps)."""
-    strategy = make_strategy(settings.strategy)
     has_gpu = bool(tf.config.list_logical_devices("GPU"))
     data = open_dataset(f"builtin:shapes?resolution={settings.res}&count=256")
     args = {"data": data.info.name, "cfg": settings.cfg, "batch": settings.batch,
             "aug": settings.aug, "p": settings.p if settings.aug in ("ada", "fixed") else None,
             "augpipe": settings.augpipe if settings.aug in ("ada", "fixed") else None,
-            "fp32": True if settings.fp32 else None, "seed": 0}
+            "fp32": True if settings.fp32 else None, "seed": 0, "impl": impl}
     options = options_lib.build_options(args, data.info, strategy.num_replicas_in_sync, has_gpu)
+    if settings.xla:
+        options_lib.check_xla(options)
     options.data = f"builtin:shapes?resolution={settings.res}&count=256"
     trainer = Trainer(options, run_dir, data, strategy=strategy, jit_compile=settings.xla,
                       log=lambda *a, **k: None)
@@ -50,9 +52,22 @@ def build_trainer(settings, run_dir):
 
 
 def run(settings):
-    """One row with sec_per_iter, img_per_sec, sec_per_kimg and peak memory."""
+    """One row per `settings.impl` with sec_per_iter, img_per_sec, sec_per_kimg and peak
+    memory (the peak is of the whole process so far)."""
+    strategy = make_strategy(settings.strategy)
+    rows = []
+    for impl in settings.impl:
+        if impl == "custom" and not custom_ops_available()["loaded"]:
+            rows.append({"op": "train", "impl": impl, "skipped": "custom ops not built "
+                         "(python tools/build_ops.py)"})
+            continue
+        rows.append(_measure(settings, impl, strategy))
+    return rows
+
+
+def _measure(settings, impl, strategy):
     with tempfile.TemporaryDirectory() as run_dir:
-        trainer, options = build_trainer(settings, run_dir)
+        trainer, options = build_trainer(settings, impl, run_dir, strategy)
         batches = trainer.make_batches()
         stats = StatsAccumulator()
 
@@ -70,8 +85,9 @@ def run(settings):
         sec_per_iter = (time.perf_counter() - start) / (CYCLE * cycles)
     host_gb, device_gb = _peak_memory_gb()
     gpus = tf.config.list_logical_devices("GPU")
-    return [{
-        "op": "train", "cfg": options.cfg, "res": settings.res, "batch": options.batch_size,
+    return {
+        "op": "train", "impl": impl, "cfg": options.cfg, "res": settings.res,
+        "batch": options.batch_size,
         "replicas": options.num_replicas, "aug": settings.aug, "augpipe": settings.augpipe,
         "p": settings.p, "fp16_res": options.method.G_kwargs["synthesis_kwargs"]["num_fp16_res"],
         "xla": settings.xla, "strategy": settings.strategy,
@@ -80,4 +96,4 @@ def run(settings):
         "sec_per_kimg": sec_per_iter / options.batch_size * 1000,
         "peak_host_mem_gb": host_gb, "peak_device_mem_gb": device_gb,
         "device": f"{len(gpus)} GPU" if gpus else "CPU",
-    }]
+    }

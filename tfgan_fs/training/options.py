@@ -9,7 +9,7 @@ import dataclasses
 import json
 from typing import Optional
 
-from tfgan_fs.augment.presets import AUGPIPE_SPECS
+from tfgan_fs.augment.presets import AUGPIPE_SPECS, xla_compatible
 from tfgan_fs.configs import stylegan2 as presets
 from tfgan_fs.methods import AdamConfig, StyleGAN2Config
 from tfgan_fs.metrics.names import parse_metric_list
@@ -245,6 +245,17 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
 def _impl(value):
     _require(value in IMPLS, "impl", f"must be one of {', '.join(IMPLS)}, got {value!r}")
     return value
+
+
+def check_xla(options):
+    """Raises OptionsError if the run's augmentation cannot be compiled with XLA (--xla)."""
+    aug = options.augment
+    if aug.mode in ("ada", "fixed") and not xla_compatible(aug.augpipe):
+        raise OptionsError(
+            f"--xla: --augpipe={aug.augpipe} has the general geometric transforms, whose "
+            "padding depends on the drawn transforms and cannot be compiled with XLA; use "
+            "--augpipe=blit|color|filter|noise|cutout, --aug=diffaugment or --aug=noaug, or "
+            "train without --xla")
 
 
 def _metric_names(text):

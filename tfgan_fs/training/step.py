@@ -68,7 +68,7 @@ def make_phase_step(method, phase, strategy, jit_compile=False):
         optimizer.apply_gradients(zip([sanitize_gradient(g) for g in grads], trainables))
         return stats_lib.summarize(merged)
 
-    @tf.function(jit_compile=jit_compile)
+    @tf.function(jit_compile=jit_compile, autograph=False)
     def step(real_img, real_c, seed):
         per_replica = strategy.run(replica_step, args=(real_img, real_c, seed))
         return {name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
