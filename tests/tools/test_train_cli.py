@@ -65,6 +65,8 @@ def test_quickstart_flagfile_dry_run_from_another_directory(tmp_path):
     (TINY + ["--batch=6", "--mbstd_group=4"], "--mbstd_group"),
     (["--data=/does/not/exist"], "/does/not/exist"),
     (TINY + ["--resume=/does/not/exist"], "does not exist"),
+    (TINY[:-1] + ["--xla"], "--xla: --augpipe=bgc has the general geometric transforms"),
+    (TINY + ["--strategy=multi_worker"], "--strategy=multi_worker needs TF_CONFIG"),
 ])
 def test_bad_input_is_a_clear_error(tmp_path, args, message):
     result = run_tool([TRAIN, f"--outdir={tmp_path}", "--dry_run"] + args)
