@@ -37,15 +37,15 @@ def _peak_memory_gb():
 def build_trainer(settings, impl, run_dir, strategy):
     """A Trainer for the benchmark workload (no files are written by the steps)."""
     has_gpu = bool(tf.config.list_logical_devices("GPU"))
-    data = open_dataset(f"builtin:shapes?resolution={settings.res}&count=256")
-    args = {"data": data.info.name, "cfg": settings.cfg, "batch": settings.batch,
+    spec = f"builtin:shapes?resolution={settings.res}&count=256"
+    data = open_dataset(spec)
+    args = {"data": spec, "cfg": settings.cfg, "batch": settings.batch,
             "aug": settings.aug, "p": settings.p if settings.aug in ("ada", "fixed") else None,
             "augpipe": settings.augpipe if settings.aug in ("ada", "fixed") else None,
             "fp32": True if settings.fp32 else None, "seed": 0, "impl": impl}
     options = options_lib.build_options(args, data.info, strategy.num_replicas_in_sync, has_gpu)
     if settings.xla:
         options_lib.check_xla(options)
-    options.data = f"builtin:shapes?resolution={settings.res}&count=256"
     trainer = Trainer(options, run_dir, data, strategy=strategy, jit_compile=settings.xla,
                       log=lambda *a, **k: None)
     return trainer, options
