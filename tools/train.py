@@ -90,6 +90,15 @@ flags.DEFINE_enum("augpipe", None, ["blit", "geom", "color", "filter", "noise", 
 flags.DEFINE_integer("freezed", None, "Freeze-D: do not train the first N layers of D, counted "
                      "from the highest resolution (transfer learning with --init_from; 10-13 "
                      "are typical). Default 0.")
+# GGDR (Lee et al. 2022).
+flags.DEFINE_enum("reg_type", None, ["none", "ggdr"], "Extra D regularisation: none (default) "
+                  "or ggdr (a U-Net decoder on D learns to predict G's feature maps of the "
+                  "generated images; GGDR, ECCV 2022).")
+flags.DEFINE_integer("ggdr_res", None, "GGDR: resolution of the G feature maps D's decoder "
+                     "predicts (default 64, the reference's, for 256x256 and up; use "
+                     "resolution / 4 for small images, e.g. 8 for 32x32).")
+flags.DEFINE_float("ggdr_weight", None, "GGDR: weight of the feature-reconstruction loss "
+                   "(default 10, as the reference).")
 # Metrics at every snapshot.
 define_metric_flags(default_metrics=None)
 # Resuming and transfer.
@@ -117,8 +126,8 @@ flags.DEFINE_boolean("dry_run", False, "Print the resolved options and the run d
 OPTION_FLAGS = ("data", "cond", "mirror", "max_images", "seed", "kimg", "tick", "snap", "keep",
                 "workers", "desc", "cfg", "batch", "gamma", "cbase", "cmax", "map",
                 "mbstd_group", "glr", "dlr", "ema", "fp32", "aug", "p", "target", "ada_kimg",
-                "augpipe", "freezed", "metrics", "inception", "vgg16", "lpips", "cache_dir",
-                "impl")
+                "augpipe", "freezed", "reg_type", "ggdr_res", "ggdr_weight", "metrics",
+                "inception", "vgg16", "lpips", "cache_dir", "impl")
 
 
 def _given_args():

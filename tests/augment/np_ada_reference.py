@@ -232,7 +232,24 @@ def grid_sample(img, grid):
 # ---------------------------------------------------------------------------------------------
 # Geometric execution (the reference's general path).
 
-def geometric(images, G_inv):
+def bilinear_upsample2x(x):
+    """torch F.interpolate(scale_factor=2, mode='bilinear', align_corners=False), NHWC."""
+    for axis in (1, 2):
+        n = x.shape[axis]
+        src = np.maximum((np.arange(2 * n) + 0.5) / 2 - 0.5, 0)
+        i0 = np.floor(src).astype(int)
+        i1 = np.minimum(i0 + 1, n - 1)
+        lam = (src - i0).reshape([-1 if a == axis else 1 for a in range(4)])
+        x = np.take(x, i0, axis=axis) * (1 - lam) + np.take(x, i1, axis=axis) * lam
+    return x
+
+
+def geometric_feature(features, G_inv):
+    """GGDR's AugmentPipeGFeat on a feature map: `geometric` with bilinear 2x upsampling."""
+    return geometric(features, G_inv, upsample=bilinear_upsample2x)
+
+
+def geometric(images, G_inv, upsample=None):
     """images [N, H, W, C] (float64), G_inv [3, 3] shared by the batch (or [N, 3, 3])."""
     images = np.asarray(images, np.float64)
     n, height, width, _ = images.shape
@@ -256,7 +273,7 @@ def geometric(images, G_inv):
     G = translate2d((mx0 - mx1) / 2, (my0 - my1) / 2) @ G
 
     # Upsample.
-    images = upsample2d(images, hz, up=2)
+    images = upsample2d(images, hz, up=2) if upsample is None else upsample(images)
     G = scale2d(2, 2) @ G @ scale2d_inv(2, 2)
     G = translate2d(-0.5, -0.5) @ G @ translate2d_inv(-0.5, -0.5)
 

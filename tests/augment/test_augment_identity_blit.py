@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+import np_ada_reference as ref
 from np_ada_reference import reflect_shift
 
 from tfgan_fs.augment import AugmentPipe, augpipe_kwargs
@@ -46,12 +47,26 @@ def test_p0_is_identity_with_features():
     out, feats = pipe(tf.constant(x), seed=SEED, features=[tf.constant(f_full),
                                                            tf.constant(f_half)])
     assert isinstance(feats, list) and len(feats) == 2
-    assert _same_bits(out, x) and _same_bits(feats[0], f_full) and _same_bits(feats[1], f_half)
+    # The image is returned bit for bit; features are resampled with the identity transform,
+    # as GGDR's AugmentPipeGFeat does whenever a geometric transform is enabled.
+    assert _same_bits(out, x)
+    for got, f in [(feats[0], f_full), (feats[1], f_half)]:
+        np.testing.assert_allclose(got.numpy(), ref.geometric_feature(f, np.eye(3)), rtol=0,
+                                   atol=1e-5)
 
     fn = tf.function(lambda images, feats, seed: pipe(images, seed=seed, features=feats))
     out, feats = fn(tf.constant(x), {"a": tf.constant(f_full), "b": tf.constant(f_half)}, SEED)
     assert set(feats) == {"a", "b"}
-    assert _same_bits(out, x) and _same_bits(feats["a"], f_full) and _same_bits(feats["b"], f_half)
+    assert _same_bits(out, x)
+    np.testing.assert_allclose(feats["b"].numpy(), ref.geometric_feature(f_half, np.eye(3)),
+                               rtol=0, atol=1e-5)
+
+
+def test_p0_features_untouched_without_geometric_transforms():
+    pipe = AugmentPipe(**augpipe_kwargs("color"), initial_p=0.0)
+    f = _images([2, 16, 16, 4], seed=2)
+    _, feats = pipe(tf.constant(_images([2, 32, 32, 3])), seed=SEED, features=[tf.constant(f)])
+    assert _same_bits(feats[0], f)
 
 
 # -- Pixel blitting: exact permutations ------------------------------------------------------

@@ -99,12 +99,12 @@ def test_features_on_request():
     G = tiny_G(res=16)
     img, feats = G(tf.random.normal([2, 64]), return_features=True)
     assert {k: tuple(v.shape) for k, v in feats.items()} == {
-        "b4": (2, 4, 4, 16), "b8": (2, 8, 8, 16), "b16": (2, 16, 16, 16)}
+        4: (2, 4, 4, 16), 8: (2, 8, 8, 16), 16: (2, 16, 16, 16)}
     D = tiny_D(res=16)
     logits, dfeats = D(img, return_features=True)
     assert logits.shape == (2, 1)
-    assert {k: tuple(v.shape) for k, v in dfeats.items()} == {"b16": (2, 8, 8, 16),
-                                                              "b8": (2, 4, 4, 16)}
+    assert {k: tuple(v.shape) for k, v in dfeats.items()} == {8: (2, 8, 8, 16),
+                                                              4: (2, 4, 4, 16)}
 
 
 def test_projection_discriminator_uses_labels():

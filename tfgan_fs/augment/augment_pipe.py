@@ -55,8 +55,10 @@ class AugmentPipe(keras.layers.Layer):
 
     Call: `pipe(images, seed=None, debug_percentile=None, features=None)`; images are NHWC
     float with 1 or 3 channels. `features` (a dict or list of NHWC maps aligned with the image,
-    e.g. generator features for GGDR) receive the same geometric transform, rescaled to their
-    resolution; the call then returns (images, features).
+    e.g. generator features for GGDR) receive the same geometric transform at their own
+    resolution, resampled as GGDR's `AugmentPipeGFeat` does (bilinear instead of wavelet
+    upsampling; resampled even at p = 0 when a geometric transform is enabled); colour,
+    filtering, noise and cutout touch the image only. The call then returns (images, features).
     """
 
     def __init__(self, xflip=0, rotate90=0, xint=0, xint_max=0.125, scale=0, rotate=0, aniso=0,
@@ -110,7 +112,7 @@ class AugmentPipe(keras.layers.Layer):
             return self._augment(images, seed, debug_percentile, flat_features)
 
         def identity():
-            return images, flat_features
+            return images, self._identity_features(flat_features)
 
         if debug_percentile is None:  # p = 0 is the identity, bit for bit
             out_images, out_features = tf.cond(self.p > 0, augment, identity)
@@ -131,9 +133,10 @@ class AugmentPipe(keras.layers.Layer):
                 images = resample.geometric_transform(images, tf.cast(G_inv, tf.float32))
             else:
                 images = resample.blit_transform(images, G_inv)
-            features = [resample.geometric_transform(
-                f, resample.rescale_transform(G_inv, images.shape[2], f.shape[2]))
-                for f in features]
+            # As AugmentPipeGFeat: the same draws, with translations in the map's own pixels
+            # (integer shifts rounded at its resolution).
+            features = [resample.feature_transform(
+                f, self._geometric_matrix(draws, f.shape[1], f.shape[2])) for f in features]
         C = self._color_matrix(draws, images.shape[-1])
         if C is not None:
             images = _apply_color(images, C)
@@ -144,6 +147,14 @@ class AugmentPipe(keras.layers.Layer):
         if self.config["cutout"] > 0:
             images = self._cutout(draws, images)
         return images, features
+
+    def _identity_features(self, features):
+        """Features at p = 0. AugmentPipeGFeat resamples them whenever a geometric transform is
+        enabled, even when none fires (bilinear up + sym6 down slightly blurs them): as it."""
+        if not (self.enabled(BLIT) or self.enabled(GEOM)):
+            return features
+        return [resample.feature_transform(f, mat.identity(3, tf.shape(f)[0]))
+                for f in features]
 
     # -- Geometric -----------------------------------------------------------------------
 

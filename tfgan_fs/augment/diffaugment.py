@@ -6,6 +6,12 @@ Semantics of the authors' TensorFlow implementation (mit-han-lab/data-efficient-
   (x - mean) * U(0.5, 1.5) + mean;
 - translation: integer shifts up to 1/8 of the size (round(size / 8)) per axis, zero fill;
 - cutout: one zero square of side round(size / 2) at a random centre (clipped at the border).
+
+Feature maps aligned with the image (GGDR's generator features; the authors' code has no GGDR
+variant) follow the translation only: each is shifted by the image's shift rescaled to its
+resolution and rounded to whole pixels, with zero fill. Colour and cutout change what the image
+looks like, not where things are, so features are left as they are, as ADA's colour, filter,
+noise and cutout stages do.
 """
 
 import keras
@@ -20,7 +26,9 @@ POLICIES = ("color", "translation", "cutout")
 class DiffAugment(keras.layers.Layer):
     """Differentiable augmentation with a comma-separated `policy` (default all three).
 
-    Call: `layer(images, seed=None)` with NHWC images; returns augmented images.
+    Call: `layer(images, seed=None, features=None)` with NHWC images; returns augmented images,
+    or `(images, features)` when `features` (a dict or list of NHWC maps aligned with the image)
+    is given.
     """
 
     def __init__(self, policy="color,translation,cutout", translation_ratio=0.125,
@@ -39,13 +47,26 @@ class DiffAugment(keras.layers.Layer):
         return {**super().get_config(), "policy": self.policy,
                 "translation_ratio": self.translation_ratio, "cutout_ratio": self.cutout_ratio}
 
-    def call(self, images, seed=None):
+    def call(self, images, seed=None, features=None):
         if seed is None:
             seed = tf.random.uniform([2], maxval=2 ** 31 - 1, dtype=tf.int64)
         n = images.shape[0] if images.shape[0] is not None else tf.shape(images)[0]
+        keys = None if features is None else (
+            list(features) if isinstance(features, dict) else range(len(features)))
+        maps = [] if features is None else [features[k] for k in keys]
         for policy in self.policies:
-            images = getattr(self, "_" + policy)(images, rng.fold(seed, policy), n)
-        return images
+            policy_seed = rng.fold(seed, policy)
+            if policy == "translation":
+                shift = self._translation_shift(images, policy_seed, n)
+                maps = [self._translate(f, shift, images.shape[1]) for f in maps]
+                images = self._translate(images, shift, images.shape[1])
+            else:
+                images = getattr(self, "_" + policy)(images, policy_seed, n)
+        if features is None:
+            return images
+        if isinstance(features, dict):
+            return images, dict(zip(keys, maps))
+        return images, maps
 
     def _color(self, x, seed, n):
         def u(name):
@@ -56,12 +77,23 @@ class DiffAugment(keras.layers.Layer):
         mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
         return (x - mean) * (u("contrast") + 0.5) + mean
 
-    def _translation(self, x, seed, n):
+    def _translation_shift(self, x, seed, n):
+        """Integer shifts (ty, tx), each [N, 1], in pixels of `x`."""
         height, width = x.shape[1], x.shape[2]
         shift_y = int(height * self.translation_ratio + 0.5)
         shift_x = int(width * self.translation_ratio + 0.5)
         ty = rng.uniform(rng.fold(seed, "y"), [n, 1], -shift_y, shift_y + 1, tf.int32)
         tx = rng.uniform(rng.fold(seed, "x"), [n, 1], -shift_x, shift_x + 1, tf.int32)
+        return ty, tx
+
+    def _translate(self, x, shift, image_size):
+        """Shifts x by `shift` (image pixels) rescaled to x's size and rounded; zero fill."""
+        height, width = x.shape[1], x.shape[2]
+        ty, tx = shift
+        if height != image_size:
+            scale = height / image_size
+            ty = tf.cast(tf.round(tf.cast(ty, tf.float32) * scale), tf.int32)
+            tx = tf.cast(tf.round(tf.cast(tx, tf.float32) * scale), tf.int32)
         # Output pixel i reads input pixel i + t; reads outside the image give zero.
         ys = tf.range(height)[None, :] + ty                              # [N, H]
         xs = tf.range(width)[None, :] + tx                               # [N, W]

@@ -16,6 +16,11 @@ flipped images slightly (a 12-tap filter, largest tap 0.965; its TF1 version doe
 Blit-only pipes are exact instead; pipes with general geometric transforms (bgc, the default)
 take the reference's path and reproduce it, artifact included.
 
+`feature_transform` is the same pass for feature maps aligned with the image, as GGDR's
+`AugmentPipeGFeat` (Lee et al. 2022) transforms G's features: bilinear 2x upsampling
+(`align_corners=False`, edge-clamped) instead of the wavelet filter, whose 12-tap support gives
+large errors on small maps; the rest (padding, sampling, sym6 downsampling) as for images.
+
 Matrices map output pixels to input pixels (G_inv @ pixel_out = pixel_in) in coordinates centred
 on the image: pixel index j is at x = j - (W - 1) / 2.
 """
@@ -81,6 +86,31 @@ def geometric_transform(images, G_inv):
 
     Returns images of the same shape and dtype.
     """
+    return _resample(images, G_inv, _wavelet_upsample)
+
+
+def feature_transform(features, G_inv):
+    """Applies G_inv [N, 3, 3] (in the maps' own pixel units) to feature maps [N, h, w, C] the
+    way GGDR's AugmentPipeGFeat does: as `geometric_transform` but with bilinear upsampling."""
+    return _resample(features, G_inv, _bilinear_upsample)
+
+
+def _wavelet_upsample(images):
+    # The pipe's stages run inside tf.cond, and TF cannot take the second-order gradient (R1
+    # through the pipe) of a tf.custom_gradient op inside a cond branch: reference ops here.
+    return ops.upsample2d(images, GEOM_FILTER, up=2, impl="ref")
+
+
+def _bilinear_upsample(images):
+    """2x bilinear upsampling, half-pixel centres, clamped edges (torch `F.interpolate(...,
+    scale_factor=2, mode='bilinear', align_corners=False)`)."""
+    size = [images.shape[1] if images.shape[1] is not None else tf.shape(images)[1],
+            images.shape[2] if images.shape[2] is not None else tf.shape(images)[2]]
+    out = tf.image.resize(images, [size[0] * 2, size[1] * 2], method="bilinear")
+    return tf.cast(out, images.dtype)
+
+
+def _resample(images, G_inv, upsample):
     n, height, width, channels = images.shape
     n = tf.shape(images)[0] if n is None else n
     pad = GEOM_FILTER_PAD
@@ -99,10 +129,8 @@ def geometric_transform(images, G_inv):
     G_inv = tf.matmul(mat.translate2d(tf.cast(mx0 - mx1, tf.float32) / 2,
                                       tf.cast(my0 - my1, tf.float32) / 2, n), G_inv)
 
-    # Upsample 2x; the transform moves to the upsampled pixel grid. The pipe's stages run inside
-    # tf.cond, and TF cannot take the second-order gradient (R1 through the pipe) of a
-    # tf.custom_gradient op inside a cond branch, so the resampling uses the reference ops.
-    images = ops.upsample2d(images, GEOM_FILTER, up=2, impl="ref")
+    # Upsample 2x; the transform moves to the upsampled pixel grid.
+    images = upsample(images)
     G_inv = mat.scale2d(2, 2, n) @ G_inv @ mat.scale2d_inv(2, 2, n)
     G_inv = mat.translate2d(-0.5, -0.5, n) @ G_inv @ mat.translate2d_inv(-0.5, -0.5, n)
 
@@ -147,8 +175,3 @@ def blit_transform(images, G_inv):
     return tf.reshape(pixels, [n, height, width, channels])
 
 
-def rescale_transform(G_inv, from_size, to_size):
-    """Expresses a centred-pixel transform of `from_size` images at resolution `to_size`."""
-    n = tf.shape(G_inv)[0]
-    s = to_size / from_size
-    return mat.scale2d(s, s, n) @ G_inv @ mat.scale2d_inv(s, s, n)

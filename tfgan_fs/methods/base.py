@@ -72,8 +72,11 @@ class Term(tf.Module):
     """One weighted loss in one phase.
 
     Subclasses implement `__call__(ctx) -> TermResult` and may create `tf.Variable`s for their
-    own state (they are checkpointed with the run). `needs` lists context requests such as
-    'gen.features' or 'fake.features' that make the shared forward passes return features.
+    own state (they are checkpointed with the run). `needs` lists context requests that make the
+    shared forward passes return more: 'gen.features' (G's block features), 'fake.features' /
+    'real.features' (D's block features), 'fake.decoder' / 'real.decoder' (D's GGDR decoder
+    maps). `aligned_features` lists resolutions of G's features that must go through D's
+    augmentation together with the generated images (`ctx.fake.aligned`), as GGDR's targets.
 
     Args:
         phase: Name of the phase this term belongs to.
@@ -81,6 +84,7 @@ class Term(tf.Module):
     """
 
     needs = frozenset()
+    aligned_features = ()
 
     def __init__(self, phase, name=None):
         super().__init__(name=name or type(self).__name__)
@@ -100,9 +104,12 @@ class GenOutput:
 
 @dataclasses.dataclass
 class DOutput:
-    """Discriminator forward result: logits [N, 1] and optionally block features."""
+    """Discriminator forward result: logits [N, 1] and, on request, D's block features, the
+    GGDR decoder's maps and maps augmented together with the images ({resolution: NHWC})."""
     logits: tf.Tensor
     features: Optional[dict] = None
+    decoder: Optional[dict] = None
+    aligned: Optional[dict] = None
 
 
 class StepContext:
@@ -119,15 +126,18 @@ class StepContext:
         real_c: Their labels [N, c_dim].
         seed: [2] int64 seed of this step and phase; every draw is folded from it.
         needs: Union of the phase's terms' `needs`.
+        aligned_features: Union of the phase's terms' `aligned_features`.
     """
 
-    def __init__(self, method, phase, real_img, real_c, seed, needs=frozenset()):
+    def __init__(self, method, phase, real_img, real_c, seed, needs=frozenset(),
+                 aligned_features=()):
         self.method = method
         self.phase = phase
         self.real_img = real_img
         self.real_c = real_c
         self.seed = seed
         self.needs = frozenset(needs)
+        self.aligned_features = tuple(sorted(set(aligned_features)))
         self.batch_size = int(real_img.shape[0])
 
     def seed_for(self, name):
@@ -146,19 +156,27 @@ class StepContext:
     def gen(self):
         """G(gen_z, gen_c) with style mixing and random noise."""
         ws = self.run_mapping(self.gen_z, self.gen_c, "gen")
-        return self.run_synthesis(ws, "gen", return_features="gen.features" in self.needs)
+        features = "gen.features" in self.needs or bool(self.aligned_features)
+        return self.run_synthesis(ws, "gen", return_features=features)
 
     @memoized_property
     def fake(self):
-        """D on the (augmented) generated images of `gen`."""
+        """D on the (augmented) generated images of `gen`; `aligned` holds G's features at
+        `aligned_features`, augmented with the same geometric transform (constants)."""
+        aligned = None
+        if self.aligned_features:
+            aligned = {res: tf.stop_gradient(self.gen.features[res])
+                       for res in self.aligned_features}
         return self.run_D(self.gen.img, self.gen_c, "fake",
-                          return_features="fake.features" in self.needs)
+                          return_features="fake.features" in self.needs,
+                          return_decoder="fake.decoder" in self.needs, aligned=aligned)
 
     @memoized_property
     def real(self):
         """D on the (augmented) real images."""
         return self.run_D(self.real_img, self.real_c, "real",
-                          return_features="real.features" in self.needs)
+                          return_features="real.features" in self.needs,
+                          return_decoder="real.decoder" in self.needs)
 
     def run_mapping(self, z, c, stream):
         return self.method.run_mapping(z, c, self.seed_for(stream + "/mapping"))
@@ -167,9 +185,10 @@ class StepContext:
         return self.method.run_synthesis(ws, self.seed_for(stream + "/synthesis"),
                                          return_features=return_features)
 
-    def run_D(self, img, c, stream, return_features=False):
+    def run_D(self, img, c, stream, return_features=False, return_decoder=False, aligned=None):
         return self.method.run_D(img, c, self.seed_for(stream + "/D"),
-                                 return_features=return_features)
+                                 return_features=return_features,
+                                 return_decoder=return_decoder, aligned=aligned)
 
 
 class Method:
@@ -202,7 +221,7 @@ class Method:
     def run_synthesis(self, ws, seed, return_features=False):
         raise NotImplementedError
 
-    def run_D(self, img, c, seed, return_features=False):
+    def run_D(self, img, c, seed, return_features=False, return_decoder=False, aligned=None):
         raise NotImplementedError
 
     def sample_labels(self, seed, batch_size):

@@ -5,6 +5,10 @@ Phases (NVlabs `training_loop.py`): Gmain (non-saturating loss), Greg (path-leng
 `D_reg_interval` = 16 steps). With an interval of None the regulariser joins the main phase.
 Style mixing with probability 0.9; G_ema tracks G. An optional augmentation pipe is applied to
 every image D sees (ADA plugs in here).
+
+With `reg_type='ggdr'` (Lee et al., ECCV 2022) D carries a U-Net decoder (`decoder_res` in
+`D_kwargs`) and Dmain gains the `GGDRLoss` term: the decoder must predict G's features of the
+generated images it judges.
 """
 
 import dataclasses
@@ -37,6 +41,9 @@ class StyleGAN2Config:
     style_mixing_prob: float = 0.9
     G_reg_interval: Optional[int] = 4
     D_reg_interval: Optional[int] = 16
+    reg_type: str = "none"
+    ggdr_res: tuple = (64,)
+    ggdr_weight: float = 10.0
 
 
 class GeneratorMainLoss(Term):
@@ -61,6 +68,33 @@ class DiscriminatorMainLoss(Term):
             "Loss/scores/fake": fake_logits, "Loss/signs/fake": tf.sign(fake_logits),
             "Loss/scores/real": real_logits, "Loss/signs/real": tf.sign(real_logits),
             "Loss/D/loss": loss})
+
+
+class GGDRLoss(Term):
+    """GGDR (Lee et al. 2022): D's decoder predicts G's features of the generated images (Dmain).
+
+    weight * sum_r (1 - mean_pixels cos_channels(D_dec(aug(G(z)))[r], aug(G_feat(z)[r]))) / |R|,
+    the features augmented with the images' geometric transform and constant for D. Shares the
+    fake branch's D forward (same augmentation) with the logistic loss; reals are not involved.
+
+    Args:
+        phase: Phase name (Dmain).
+        resolutions: Feature resolutions R (the reference's `ggdr_res`, default [64]).
+        weight: Loss weight (10).
+    """
+
+    needs = frozenset({"fake.decoder"})
+
+    def __init__(self, phase, resolutions, weight):
+        super().__init__(phase)
+        self.resolutions = tuple(int(r) for r in resolutions)
+        self.aligned_features = self.resolutions
+        self.weight = float(weight)
+
+    def __call__(self, ctx):
+        loss = losses.ggdr_loss(ctx.fake.decoder, ctx.fake.aligned, self.resolutions,
+                                self.weight)
+        return TermResult(loss, {"Loss/D/ggdr": loss})
 
 
 class R1Penalty(Term):
@@ -180,6 +214,8 @@ class StyleGAN2(Method):
             main_phase = net + ("both" if interval is None else "main")
             phases.append(Phase(main_phase, net, trainables))
             terms.append(main_term(main_phase))
+            if net == "D" and cfg.reg_type == "ggdr":
+                terms.append(GGDRLoss(main_phase, cfg.ggdr_res, cfg.ggdr_weight))
             if reg_term is None:
                 continue
             if interval is None:
@@ -223,12 +259,16 @@ class StyleGAN2(Method):
         img, features = out if return_features else (out, None)
         return GenOutput(img=img, ws=ws, features=features)
 
-    def run_D(self, img, c, seed, return_features=False):
+    def run_D(self, img, c, seed, return_features=False, return_decoder=False, aligned=None):
         if self.augment_pipe is not None:
-            img = self.augment_pipe(img, rng.fold(seed, "augment"))
-        out = self.D(img, c, return_features=return_features)
-        logits, features = out if return_features else (out, None)
-        return DOutput(logits=logits, features=features)
+            out = self.augment_pipe(img, rng.fold(seed, "augment"), features=aligned)
+            img, aligned = out if aligned is not None else (out, None)
+        out = self.D(img, c, return_features=return_features, return_decoder=return_decoder)
+        out = list(out) if (return_features or return_decoder) else [out]
+        logits = out.pop(0)
+        features = out.pop(0) if return_features else None
+        decoder = out.pop(0) if return_decoder else None
+        return DOutput(logits=logits, features=features, decoder=decoder, aligned=aligned)
 
     def is_buffer(self, variable):
         return variable.name in BUFFER_NAMES

@@ -5,9 +5,11 @@ NHWC and convolution weights HWIO. Per-block float16 (`num_fp16_res`) works like
 weights stay float32, activations of the top resolutions are cast to float16 and clamped to
 +-conv_clamp.
 
-Both networks can return intermediate features (`return_features=True`): a dict keyed by block
-name, `'b64'` being the output activations of the block of resolution 64 (for D, the block that
-consumes 64x64 inputs and outputs 32x32 features).
+Both networks can return intermediate features (`return_features=True`): a dict keyed by the
+feature map's resolution, as GGDR's `get_feat=True` (Lee et al. 2022): for G, `64` is the output
+of the 64x64 block after both convolutions (independent of to-RGB); for D, `32` is the output of
+the block that consumes 64x64 inputs. The discriminator can carry GGDR's U-Net decoder
+(`decoder_res`), which predicts G's feature maps from D's features (`return_decoder=True`).
 """
 
 import numpy as np
@@ -333,7 +335,8 @@ class SynthesisNetwork(keras.layers.Layer):
             w_idx += block.num_conv
             x, img = block(x, img, block_ws, noise_mode=noise_mode, noise_seed=noise_seed,
                            force_fp32=force_fp32)
-            features[block.name] = x
+            if return_features:
+                features[block.resolution] = tf.cast(x, tf.float32)  # as GGDR's x.float()
         return (img, features) if return_features else img
 
     def get_config(self):
@@ -596,13 +599,18 @@ class Discriminator(keras.Model):
         block_kwargs: Extra `DiscriminatorBlock` arguments (e.g. freeze_layers).
         mapping_kwargs: Extra `MappingNetwork` arguments of the label mapping.
         epilogue_kwargs: Extra `DiscriminatorEpilogue` arguments (e.g. mbstd_group_size).
+        decoder_res: GGDR decoder (Lee et al. 2022) up to this resolution, 0 = none. Stage r
+            (8, 16, ..., decoder_res), named `b{r}_dec`, is a 1x1 equalized conv with 2x FIR
+            upsampling, linear, whose input is D's 4x4 features for the first stage and
+            concat(previous stage, D's features at r/2) afterwards; it outputs D's channel
+            count at r. Not counted by Freeze-D; always trained.
         impl: Op implementation for every layer: 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, c_dim, img_resolution, img_channels, architecture="resnet",
                  channel_base=32768, channel_max=512, num_fp16_res=0, conv_clamp=None,
                  cmap_dim=None, block_kwargs=None, mapping_kwargs=None, epilogue_kwargs=None,
-                 impl="auto", **kwargs):
+                 decoder_res=0, impl="auto", **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         _check_resolution(img_resolution)
@@ -618,7 +626,12 @@ class Discriminator(keras.Model):
         self.block_kwargs = dict(block_kwargs or {})
         self.mapping_kwargs = dict(mapping_kwargs or {})
         self.epilogue_kwargs = dict(epilogue_kwargs or {})
+        self.decoder_res = int(decoder_res or 0)
         self.impl = ops.check_impl(impl)
+        if self.decoder_res and not (8 <= self.decoder_res <= self.img_resolution
+                                     and self.decoder_res & (self.decoder_res - 1) == 0):
+            raise ValueError(f"decoder_res must be 0 or a power of two in [8, img_resolution="
+                             f"{self.img_resolution}], got {decoder_res}")
 
         log2 = int(np.log2(self.img_resolution))
         self.block_resolutions = [2 ** i for i in range(log2, 2, -1)]
@@ -647,18 +660,35 @@ class Discriminator(keras.Model):
                                               **self.mapping_kwargs)
             self.b4 = DiscriminatorEpilogue(channels[4], self.cmap_dim, resolution=4, name="b4",
                                             **self.epilogue_kwargs, **common)
+            self.decoder_resolutions = ([2 ** i for i in range(3, int(np.log2(self.decoder_res))
+                                                               + 1)] if self.decoder_res else [])
+            for res in self.decoder_resolutions:
+                in_channels = channels[res // 2] * (1 if res == 8 else 2)
+                setattr(self, f"b{res}_dec", EqualizedConv2D(
+                    in_channels, channels[res], kernel_size=1, activation="linear", up=2,
+                    impl=self.impl, name=f"b{res}_dec"))
         self.built = True
 
     @property
     def blocks(self):
         return [getattr(self, f"b{res}") for res in self.block_resolutions]
 
-    def call(self, img, c=None, force_fp32=False, return_features=False):
+    @property
+    def decoder_blocks(self):
+        return [getattr(self, f"b{res}_dec") for res in self.decoder_resolutions]
+
+    def call(self, img, c=None, force_fp32=False, return_features=False, return_decoder=False):
+        """Logits [N, 1]; with `return_features` also {resolution: D features}; with
+        `return_decoder` also the GGDR decoder's {resolution: predicted G features} (float32).
+        Returns `logits`, `(logits, features)`, `(logits, fmaps)` or
+        `(logits, features, fmaps)`."""
+        if return_decoder and not self.decoder_res:
+            raise ValueError("return_decoder=True needs a discriminator built with decoder_res")
         x = None
         features = {}
         for block in self.blocks:
             x, img = block(x, img, force_fp32=force_fp32)
-            features[block.name] = x
+            features[block.resolution // 2] = x
         cmap = None
         if self.c_dim > 0:
             if c is None:
@@ -666,7 +696,22 @@ class Discriminator(keras.Model):
                                  "pass labels c of shape [N, c_dim]")
             cmap = self.mapping(None, c)
         logits = self.b4(x, img, cmap)
-        return (logits, features) if return_features else logits
+        outputs = [logits]
+        if return_features:
+            outputs.append(features)
+        if return_decoder:
+            outputs.append(self._decode(features))
+        return tuple(outputs) if len(outputs) > 1 else logits
+
+    def _decode(self, features):
+        """GGDR's U-Net decoder: {resolution: map} predicted from D's block features."""
+        fmaps = {}
+        y = None
+        for res, block in zip(self.decoder_resolutions, self.decoder_blocks):
+            skip = tf.cast(features[res // 2], tf.float32)
+            y = block(skip if y is None else tf.concat([y, skip], axis=-1))
+            fmaps[res] = y
+        return fmaps
 
     def get_config(self):
         return {"name": self.name, "c_dim": self.c_dim, "img_resolution": self.img_resolution,
@@ -675,4 +720,4 @@ class Discriminator(keras.Model):
                 "num_fp16_res": self.num_fp16_res, "conv_clamp": self.conv_clamp,
                 "cmap_dim": self._cmap_dim_arg, "block_kwargs": self.block_kwargs,
                 "mapping_kwargs": self.mapping_kwargs, "epilogue_kwargs": self.epilogue_kwargs,
-                "impl": self.impl}
+                "decoder_res": self.decoder_res, "impl": self.impl}

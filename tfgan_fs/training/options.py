@@ -104,6 +104,7 @@ class TrainingOptions:
         method = raw.pop("method")
         for key in ("G_opt", "D_opt"):
             method[key] = AdamConfig(**{**method[key], "betas": tuple(method[key]["betas"])})
+        method["ggdr_res"] = tuple(method.get("ggdr_res", (64,)))
         return cls(**raw, method=StyleGAN2Config(**method), augment=augment)
 
 
@@ -125,7 +126,8 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         args: Dict of flag values; None means "not given" (take the preset's value). Keys:
             data, cond, mirror, max_images, seed, cfg, kimg, batch, gamma, tick, snap, keep,
             workers, cbase, cmax, map, mbstd_group, glr, dlr, ema, fp32, desc, aug, p, target,
-            ada_kimg, augpipe, freezed, impl, init_from (only whether it is set matters).
+            ada_kimg, augpipe, freezed, reg_type, ggdr_res, ggdr_weight, impl, init_from (only
+            whether it is set matters).
         info: DatasetInfo of the training data.
         num_replicas: Number of replicas the global batch is split over.
         has_gpu: Whether a GPU is visible (float16 layers are only used on GPUs).
@@ -224,6 +226,9 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
     metrics = _metric_names(args.get("metrics"))
     augment, aug_desc = _augment_options(args)
     desc += aug_desc
+    _ggdr_options(args, method, info.resolution)
+    if method.reg_type == "ggdr":
+        desc += f"-ggdr{method.ggdr_res[0]}"
     freezed = int(get("freezed", 0))
     _require(freezed >= 0, "freezed", f"must be >= 0, got {freezed}")
     if freezed:
@@ -240,6 +245,31 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         num_replicas=num_replicas, method=method, augment=augment, metrics=metrics,
         metric_networks={k: args.get(k) for k in ("inception", "vgg16", "lpips")},
         metrics_cache=args.get("cache_dir"))
+
+
+REG_TYPES = ("none", "ggdr")
+
+
+def _ggdr_options(args, method, resolution):
+    """--reg_type --ggdr_res --ggdr_weight into the method config and D's decoder."""
+    reg_type = args.get("reg_type") or "none"
+    _require(reg_type in REG_TYPES, "reg_type",
+             f"must be one of {', '.join(REG_TYPES)}, got {reg_type!r}")
+    method.reg_type = reg_type
+    if reg_type != "ggdr":
+        for flag in ("ggdr_res", "ggdr_weight"):
+            _require(args.get(flag) is None, flag, "only valid with --reg_type=ggdr")
+        return
+    res = int(args["ggdr_res"]) if args.get("ggdr_res") is not None else 64
+    _require(8 <= res <= resolution and res & (res - 1) == 0, "ggdr_res",
+             f"must be a power of two between 8 and the image resolution {resolution}, got "
+             f"{res} (the reference's 64 suits 256x256 and up; use resolution / 4 for small "
+             "images, e.g. 8 for 32x32)")
+    weight = float(args["ggdr_weight"]) if args.get("ggdr_weight") is not None else 10.0
+    _require(weight > 0, "ggdr_weight", f"must be > 0, got {weight}")
+    method.ggdr_res = (res,)
+    method.ggdr_weight = weight
+    method.D_kwargs["decoder_res"] = res
 
 
 def _impl(value):

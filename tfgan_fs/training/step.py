@@ -46,6 +46,7 @@ def make_phase_step(method, phase, strategy, jit_compile=False):
     if not terms:
         raise ValueError(f"phase {phase.name!r} has no terms")
     needs = frozenset().union(*(term.needs for term in terms))
+    aligned = frozenset().union(*(term.aligned_features for term in terms))
     optimizer = method.optimizers[phase.optimizer]
 
     def replica_step(real_img, real_c, seed):
@@ -55,7 +56,7 @@ def make_phase_step(method, phase, strategy, jit_compile=False):
         real_img = tf.cast(real_img, tf.float32) / 127.5 - 1.0
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(sources)
-            ctx = StepContext(method, phase, real_img, real_c, seed, needs)
+            ctx = StepContext(method, phase, real_img, real_c, seed, needs, aligned)
             loss = tf.constant(0.0)
             merged = {}
             for term in terms:
