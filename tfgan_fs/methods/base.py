@@ -227,6 +227,11 @@ class Method:
     def sample_labels(self, seed, batch_size):
         raise NotImplementedError
 
+    def snapshot_pictures(self, z, c):
+        """Named uint8 pictures [H, W, 3] the loop saves at every snapshot besides the fakes
+        grid (e.g. GGDR's features); `z`, `c` are fixed latents and labels."""
+        return {}
+
     def is_buffer(self, variable):
         """Whether `variable` is state copied (not averaged) into the EMA network."""
         return False

@@ -18,6 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_fs import distribute
+from tfgan_fs import feature_pictures
+from tfgan_fs import images
 from tfgan_fs import losses
 from tfgan_fs import rng
 from tfgan_fs.methods.base import DOutput, GenOutput, Method, Phase, Term, TermResult
@@ -269,6 +271,16 @@ class StyleGAN2(Method):
         features = out.pop(0) if return_features else None
         decoder = out.pop(0) if return_decoder else None
         return DOutput(logits=logits, features=features, decoder=decoder, aligned=aligned)
+
+    def snapshot_pictures(self, z, c):
+        """GGDR: 'gfeat', G_ema's features at ggdr_res (PCA to RGB) above D's predictions."""
+        if self.config.reg_type != "ggdr":
+            return {}
+        res = self.config.ggdr_res[0]
+        img, features = self.G_ema(z, c, noise_mode="const", return_features=True)
+        _, fmaps = self.D(img, c, return_decoder=True)
+        return {"gfeat": feature_pictures.feature_picture(
+            images.to_uint8(img), features[res].numpy(), fmaps[res].numpy())}
 
     def is_buffer(self, variable):
         return variable.name in BUFFER_NAMES

@@ -29,6 +29,9 @@ from tfgan_fs.training.step import make_phase_step
 from tfgan_fs.training.strategy import is_chief
 
 
+SNAPSHOT_PICTURE_SAMPLES = 8  # samples in the method's extra snapshot pictures (gfeat, ...)
+
+
 class TrainingDivergedError(RuntimeError):
     """A loss became NaN/inf; the last good checkpoint is left untouched."""
 
@@ -211,9 +214,14 @@ class Trainer:
         grid = self.generate_grid() if self.is_chief else None
         if self.is_chief:
             sub_kimg = self.options.kimg_per_tick * self.options.snap < 1
-            image_io.save_image(grid, self.run_dir / snapshot_name("fakes", nimg, ".png", sub_kimg))
+            n = min(SNAPSHOT_PICTURE_SAMPLES, len(self.grid_z))
+            pictures = {"fakes": grid, **self.method.snapshot_pictures(self.grid_z[:n],
+                                                                       self.grid_c[:n])}
             with tb_writer.as_default(step=nimg):
-                tf.summary.image("fakes", grid[np.newaxis], max_outputs=1)
+                for name, picture in pictures.items():
+                    image_io.save_image(picture, self.run_dir / snapshot_name(name, nimg, ".png",
+                                                                              sub_kimg))
+                    tf.summary.image(name, picture[np.newaxis], max_outputs=1)
             tb_writer.flush()
         return self.state.save(self.run_dir / "checkpoints", keep=self.options.keep_checkpoints,
                                is_chief=self.is_chief)
