@@ -7,8 +7,10 @@ Examples:
     # Your own data, prepared with tools/dataset_tool.py:
     python tools/train.py --data=datasets/afhqcat --outdir=training-runs --cfg=paper512 --mirror
 
-    # Continue a run exactly where it stopped (optionally extending --kimg):
+    # Continue a run exactly where it stopped (optionally extending --kimg), alone or with the
+    # run's own command line:
     python tools/train.py --resume=training-runs/00003-afhqcat-mirror-paper512
+    python tools/train.py --flagfile=quickstart.flags --resume=training-runs/00000-... --kimg=40
 
 `--flagfile=NAME.flags` is looked up in the working directory, then in the repository's configs/.
 """
@@ -103,9 +105,9 @@ flags.DEFINE_float("ggdr_weight", None, "GGDR: weight of the feature-reconstruct
 define_metric_flags(default_metrics=None)
 # Resuming and transfer.
 flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue exactly: "
-                    "weights, optimizer state, G_ema, images seen, path-length mean. Only "
-                    "--kimg --tick --snap --keep --workers --impl (and metric flags) may be given "
-                    "with it.")
+                    "weights, optimizer state, G_ema, images seen, path-length mean. The run's "
+                    "own flags may be repeated (e.g. its --flagfile); only --kimg --tick --snap "
+                    "--keep --workers --impl (and metric flags) may change. --outdir is ignored.")
 flags.DEFINE_string("init_from", None, "Run directory (or checkpoint) whose G, D and G_ema "
                     "weights start this new run (transfer learning); progress starts at 0.")
 # Devices and compilation.
@@ -138,6 +140,22 @@ def _flags_text():
     lines = [f"--{name}={FLAGS[name].value}" for name in OPTION_FLAGS + ("outdir",)
              if FLAGS[name].value is not None]
     return "\n".join(lines) + "\n"
+
+
+def _run_flags(run_dir):
+    """The run's own option flags, typed, from its effective.flags (None if it has none)."""
+    path = run_dir / "effective.flags"
+    if not path.exists():
+        return None
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, sep, text = line.strip().removeprefix("--").partition("=")
+        if sep and name in OPTION_FLAGS:
+            try:
+                values[name] = FLAGS[name].parser.parse(text)
+            except ValueError as err:
+                fail(f"{path}: --{name}={text}: {err}")
+    return values
 
 
 def _peer_failure_summary(err):
@@ -181,16 +199,15 @@ def main(argv):
             options_path = run_dir / "training_options.json"
             if not options_path.exists():
                 fail(f"--resume={FLAGS.resume}: {options_path} is missing")
-            fixed = [name for name, value in args.items()
-                     if value is not None and name not in options_lib.RESUMABLE_OVERRIDES]
-            if fixed:
-                fail(f"--resume continues the run's own options; "
-                      f"{', '.join('--' + f for f in fixed)} cannot change (allowed: "
-                      f"{', '.join('--' + f for f in options_lib.RESUMABLE_OVERRIDES)}). Start a "
-                      "new run with --init_from to change them.")
             options = options_lib.TrainingOptions.from_json(options_path.read_text())
-            options = options_lib.apply_resume_overrides(options, args, replicas)
             data = open_dataset(options.data)
+            # The run's own flags may be repeated (its flagfile); a different value is an error.
+            options_lib.check_resume_args(options, _run_flags(run_dir), args, data.info)
+            if FLAGS["outdir"].present and (pathlib.Path(FLAGS.outdir).resolve()
+                                            != run_dir.parent.resolve()):
+                print(f"note: --outdir={FLAGS.outdir} is ignored on --resume; the run continues "
+                      f"in {run_dir}", file=sys.stderr)
+            options = options_lib.apply_resume_overrides(options, args, replicas)
         else:
             if not args["data"]:
                 fail("--data is required (e.g. --data=builtin:shapes, or --flagfile="

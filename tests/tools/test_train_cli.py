@@ -131,13 +131,34 @@ def test_sigkill_then_resume_continues_exactly(tmp_path):
                                    rtol=1e-5, atol=1e-6, err_msg=key)
 
 
-def test_resume_rejects_architecture_flags_and_generate_works(tmp_path):
-    result = run_tool([TRAIN, f"--outdir={tmp_path}", "--kimg=0.008", "--tick=0.004", "--cond"]
-                      + TINY)
+def test_resume_with_the_runs_own_command_line_and_generate(tmp_path):
+    # The quickstart command, made tiny by a second flagfile (conditional, for --class below).
+    tiny = tmp_path / "tiny.flags"
+    tiny.write_text("\n".join(
+        ["--data=builtin:shapes?resolution=16&count=64", "--batch=4", "--cbase=128", "--cmax=8",
+         "--map=1", "--mbstd_group=2", "--max_images=8", "--cond", "--kimg=0.008",
+         "--tick=0.004", f"--outdir={tmp_path / 'runs'}"]) + "\n")
+    command = [TRAIN, "--flagfile=quickstart.flags", f"--flagfile={tiny}"]
+    result = run_tool(command)
     assert result.returncode == 0, result.stderr
-    run_dir = next(tmp_path.iterdir())
-    bad = run_tool([TRAIN, f"--resume={run_dir}", "--cmax=16"])
-    assert bad.returncode == 1 and "--cmax cannot change" in bad.stderr
+    run_dir = next((tmp_path / "runs").iterdir())
+
+    # The same command plus --resume (and a longer --kimg) continues the run.
+    resumed = run_tool(command + [f"--resume={run_dir}", "--kimg=0.016"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resumed from" in (run_dir / "log.txt").read_text()
+    final = checkpoints.find_checkpoint(run_dir)
+    assert json.loads((final / "progress.json").read_text())["nimg"] == 16
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == [run_dir.name]
+
+    bad = run_tool(command + [f"--resume={run_dir}", "--gamma=2", "--dry_run"])
+    assert bad.returncode == 1
+    assert "--gamma: the run has 1, given 2" in bad.stderr and "--init_from" in bad.stderr
+    # The preset named explicitly is the run's own; another --outdir is ignored with a note.
+    same = run_tool([TRAIN, f"--resume={run_dir}", "--cfg=auto", "--dry_run",
+                     f"--outdir={tmp_path / 'elsewhere'}"])
+    assert same.returncode == 0, same.stderr
+    assert "--outdir" in same.stderr and "is ignored on --resume" in same.stderr
 
     out = tmp_path / "images"
     gen = run_tool([GENERATE, f"--network={run_dir}", "--seeds=0-2,9", f"--outdir={out}",

@@ -1,6 +1,7 @@
 """EMA decay and update, tick statistics and their writers, presets and option resolution."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -133,6 +134,59 @@ def test_options_json_round_trip_and_resume_overrides():
     assert (resumed.total_kimg, resumed.snap, resumed.batch_gpu) == (2.0, 3, 4)
     with pytest.raises(options_lib.OptionsError, match="--resume"):
         options_lib.apply_resume_overrides(again, {}, 3)
+
+
+def saved_run(has_gpu=False, **run_args):
+    """A run's options and own flags, as its training_options.json and effective.flags hold."""
+    run_args = {"data": "builtin:shapes", **run_args}
+    opts = options_lib.build_options(run_args, INFO, num_replicas=1, has_gpu=has_gpu)
+    return options_lib.TrainingOptions.from_json(opts.to_json()), run_args
+
+
+def check_resume(run, **given):
+    options_lib.check_resume_args(run[0], run[1], given, INFO)
+
+
+def test_resume_accepts_the_runs_own_flags():
+    quickstart = dict(cfg="auto", cbase=1024, cmax=64, gamma=1.0, batch=16, aug="noaug",
+                      kimg=20.0, tick=1.0, snap=5)
+    run = saved_run(**quickstart)
+    check_resume(run, data="builtin:shapes", **{**quickstart, "kimg": 40.0, "impl": "ref"})
+    # No flags at creation: `--cfg=auto` and the values it expands to are the run's own.
+    run = saved_run()
+    spec = cfg_spec("auto", INFO.resolution, 1)
+    check_resume(run, cfg="auto", batch=spec.mb, gamma=spec.gamma, map=spec.map, ema=spec.ema,
+                 cbase=int(spec.fmaps * 32768), cmax=512, seed=0, fp32=True, ada_kimg=500.0)
+    # Another preset that expands to the run's values: stylegan2 with gamma 2 is paper1024.
+    check_resume(saved_run(cfg="paper1024"), cfg="stylegan2", gamma=2.0)
+    # Defaults that depended on the machine (GPU: float16) or on --init_from (ada_kimg 100).
+    check_resume(saved_run(has_gpu=True), fp32=False)
+    check_resume(saved_run(init_from="run"), ada_kimg=100.0)
+    check_resume(saved_run(aug="fixed", p=0.3), aug="fixed", p=0.3)
+
+
+def test_resume_rejects_a_changed_flag_with_both_values():
+    run = saved_run(gamma=1.0, cbase=1024)
+    with pytest.raises(options_lib.OptionsError) as err:
+        check_resume(run, gamma=2.0, cbase=1024, cmax=16, kimg=99.0)
+    message = str(err.value)
+    assert "--gamma: the run has 1, given 2 (method.r1_gamma: 1 -> 2)" in message
+    assert "--cmax: the run has the default, given 16" in message
+    assert len(message.splitlines()) == 4  # --cbase is the run's value, --kimg may change
+    assert "Start a new run with --init_from" in message
+    for given, flag in [
+            (dict(cfg="stylegan2"), "--cfg: the run has the default, given stylegan2"),
+            (dict(desc="x"), "--desc: the run has the default, given x (desc: None -> x)"),
+            (dict(fp32=False), "--fp32: the run has the default, given False"),
+            (dict(data="builtin:shapes?count=10"), "--data")]:
+        with pytest.raises(options_lib.OptionsError, match=re.escape(flag)):
+            check_resume(run, **given)
+    with pytest.raises(options_lib.OptionsError, match="--p: the run has 0.3, given 0.5"):
+        check_resume(saved_run(aug="fixed", p=0.3), aug="fixed", p=0.5)
+    # A run without effective.flags: only the resumable flags can be given.
+    check_resume((run[0], None), kimg=3.0, snap=2)
+    with pytest.raises(options_lib.OptionsError, match="no effective.flags.*--gamma"):
+        check_resume((run[0], None), gamma=1.0)
 
 
 def test_augment_options():

@@ -7,6 +7,7 @@
 
 import dataclasses
 import json
+import math
 from typing import Optional
 
 from tfgan_fs.augment.presets import AUGPIPE_SPECS, xla_compatible
@@ -331,6 +332,87 @@ def _augment_options(args):
         desc += f"-{augpipe}"
     return AugmentOptions(mode=mode, augpipe=augpipe, p=p, target=target,
                           ada_kimg=float(ada_kimg)), desc
+
+
+# Option fields that name the run or follow the machine it runs on, not what is trained: a
+# preset name that expands to the run's values is the run's own.
+_NOT_COMPARED = ("desc", "cfg", "num_replicas", "batch_gpu")
+
+
+def check_resume_args(saved, run_args, args, info):
+    """Raises OptionsError if a flag given with --resume differs from the run's own value.
+
+    Each given flag that is not a resumable override is resolved as a new run would resolve
+    it: options are built from the run's own flags (`run_args`) with and without the given
+    value (the run's replica count and defaults) and compared field by field, so repeating the
+    run's flagfile, or a preset name that expands to the run's values, is accepted.
+
+    Args:
+        saved: The run's TrainingOptions (training_options.json).
+        run_args: The run's own flags, typed ({name: value}; its effective.flags), or None if
+            the run has no record of them.
+        args: The given flags (None = not given), as for build_options.
+        info: DatasetInfo of the run's data.
+    """
+    given = {k: v for k, v in args.items() if v is not None and k not in RESUMABLE_OVERRIDES}
+    if not given:
+        return
+    allowed = ", ".join("--" + f for f in RESUMABLE_OVERRIDES)
+    if run_args is None:
+        raise OptionsError(
+            f"--resume: the run has no effective.flags to compare "
+            f"{', '.join('--' + f for f in given)} with; give only --resume and the flags "
+            f"that may change ({allowed})")
+    run_args = {k: v for k, v in run_args.items() if v is not None}
+    # Defaults that depended on the run's creation, not on its flags: float16 on a GPU, and
+    # ADA's faster ada_kimg with --init_from (which is not recorded as a flag).
+    has_gpu = not saved.fp32
+    init_from = "ada_kimg" not in run_args and saved.augment.ada_kimg == 100.0
+
+    def resolve(extra):
+        merged = {**run_args, **extra, "init_from": init_from or None}
+        fields = json.loads(build_options(merged, info, saved.num_replicas, has_gpu).to_json())
+        for key in _NOT_COMPARED:
+            fields.pop(key)
+        return {**fields, "desc": merged.get("desc")}  # only --desc names the run dir
+
+    run = resolve({})
+    if not _differences(run, resolve(given)):
+        return
+    lines = []
+    for name, value in given.items():
+        try:
+            changes = [f"{path}: {_fmt(a)} -> {_fmt(b)}"
+                       for path, a, b in _differences(run, resolve({name: value}))]
+        except OptionsError as err:
+            changes = [str(err)]
+        if changes:
+            old = _fmt(run_args[name]) if name in run_args else "the default"
+            more = ", ..." if len(changes) > 3 else ""
+            lines.append(f"  --{name}: the run has {old}, given {_fmt(value)} "
+                         f"({', '.join(changes[:3])}{more})")
+    if not lines:  # only a combination differs
+        lines.append(f"  {', '.join(f'--{k}={_fmt(v)}' for k, v in given.items())} together")
+    raise OptionsError(
+        "--resume continues the run's own options, and these flags differ from the run's:\n"
+        + "\n".join(lines) + "\nStart a new run with --init_from=RUN_DIR to change them (on "
+        f"--resume only {allowed} may change).")
+
+
+def _differences(a, b, path=""):
+    """[(path, a value, b value)] where two JSON-like records differ (floats: to 1e-9)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for key in sorted(set(a) | set(b), key=str)
+                for d in _differences(a.get(key), b.get(key), f"{path}.{key}".lstrip("."))]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{path}[{i}]")]
+    numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b))
+    same = math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) if numbers else a == b
+    return [] if same else [(path, a, b)]
+
+
+def _fmt(value):
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def apply_resume_overrides(options, args, num_replicas):
