@@ -13,6 +13,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 SCRIPT = textwrap.dedent("""
     import numpy as np
     import tensorflow as tf
@@ -23,11 +25,14 @@ SCRIPT = textwrap.dedent("""
     from tfgan_fs.methods import StyleGAN2, StyleGAN2Config
     from tfgan_fs.training.step import make_phase_step
 
+    import sys
+    ggdr = sys.argv[1:] == ["ggdr"]  # GGDR: D's decoder and the feature-reconstruction term
     cfg = StyleGAN2Config(
         G_kwargs=dict(z_dim=16, w_dim=16, mapping_kwargs=dict(num_layers=1),
                       synthesis_kwargs=dict(channel_base=64, channel_max=8)),
-        D_kwargs=dict(channel_base=64, channel_max=8, epilogue_kwargs=dict(mbstd_group_size=2)),
-        r1_gamma=1.0)
+        D_kwargs=dict(channel_base=64, channel_max=8, epilogue_kwargs=dict(mbstd_group_size=2),
+                      decoder_res=8 if ggdr else 0),
+        r1_gamma=1.0, reg_type="ggdr" if ggdr else "none", ggdr_res=(8,))
     rs = np.random.RandomState(0)
     images = rs.randint(0, 255, [8, 8, 8, 3]).astype(np.uint8)
     labels = np.eye(2, dtype=np.float32)[rs.randint(0, 2, 8)]
@@ -59,11 +64,14 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_two_replicas_equal_one_replica():
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
+@pytest.mark.parametrize("reg_type", ["none", "ggdr"])
+def test_two_replicas_equal_one_replica(reg_type):
+    result = subprocess.run([sys.executable, "-c", SCRIPT, reg_type], capture_output=True,
+                            text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                            timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout and "Loss/signs/real" in result.stdout
+    assert ("Loss/D/ggdr" in result.stdout) == (reg_type == "ggdr")
 
 
 METRICS_SCRIPT = textwrap.dedent("""
