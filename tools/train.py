@@ -28,7 +28,7 @@ from absl import flags  # noqa: E402
 
 from tfgan_fs.cli.errors import fail  # noqa: E402
 from tfgan_fs.cli.flagfiles import FlagfileError, resolve_flagfile_args  # noqa: E402
-from tfgan_fs.cli.metric_flags import define_metric_flags  # noqa: E402
+from tfgan_fs.cli import metric_flags  # noqa: E402
 from tfgan_fs.configs.stylegan2 import CFG_NAMES  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -91,7 +91,8 @@ flags.DEFINE_integer("freezed", None, "Freeze-D: do not train the first N layers
                      "from the highest resolution (transfer learning with --init_from; 10-13 "
                      "are typical). Default 0.")
 # Metrics at every snapshot.
-define_metric_flags(default_metrics=None)
+metric_flags.define_metric_flags(default_metrics=None)
+flags.adopt_module_key_flags(metric_flags)  # list them under --help too
 # Resuming and transfer.
 flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue exactly: "
                     "weights, optimizer state, G_ema, images seen, path-length mean. Only "
