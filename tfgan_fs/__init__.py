@@ -7,15 +7,17 @@ The package is organised by job (see README.md, "Layout"):
 """
 
 import os
+import sys
 
-# Keras 3 picks its backend at import time; tfgan_fs is TensorFlow-only.
+# Keras 3 picks its backend when it is first imported, from KERAS_BACKEND before keras.json;
+# tfgan_fs is TensorFlow-only. Keras itself is imported by the modules that use it, so that the
+# tools parse their flags (and answer --help) without loading TensorFlow.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-import keras  # noqa: E402
-
-if keras.backend.backend() != "tensorflow":
+_backend = (sys.modules["keras"].backend.backend() if "keras" in sys.modules
+            else os.environ["KERAS_BACKEND"])
+if _backend != "tensorflow":
     raise ImportError(
-        f"tfgan_fs needs the TensorFlow backend of Keras, but KERAS_BACKEND="
-        f"{keras.backend.backend()!r}. Unset KERAS_BACKEND or set it to 'tensorflow'.")
+        f"tfgan_fs needs the TensorFlow backend of Keras, but KERAS_BACKEND={_backend!r}. "
+        f"Unset KERAS_BACKEND or set it to 'tensorflow'.")
 
 __version__ = "0.1.0"

@@ -23,7 +23,7 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from tfgan_fs.cli.errors import fail  # noqa: E402
-from tfgan_fs.cli.metric_flags import define_metric_flags  # noqa: E402
+from tfgan_fs.cli import metric_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint to evaluate (its G_ema).")
@@ -32,7 +32,8 @@ flags.DEFINE_integer("max_images", None, "Use the first N dataset images as the 
                      "source and as few-shot cluster centres (default: the run's).")
 flags.DEFINE_integer("batch", 64, "Images per feature-extraction batch (all replicas).")
 flags.DEFINE_integer("seed", 0, "Seed of the generated samples.")
-define_metric_flags(default_metrics="fid50k_full")
+metric_flags.define_metric_flags(default_metrics="fid50k_full")
+flags.adopt_module_key_flags(metric_flags)  # list them under --help too
 flags.mark_flags_as_required(["network"])
 
 

@@ -21,8 +21,6 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from tfgan_fs.cli.errors import fail  # noqa: E402
-from tfgan_fs.data.dataset_info import DatasetError  # noqa: E402
-from tfgan_fs.data.dataset_tool import convert_dataset  # noqa: E402
 
 flags.DEFINE_string("source", None, "Input: a directory of images (searched recursively for "
                     ".png .jpg .jpeg .bmp .webp) or a .zip of images.")
@@ -57,6 +55,9 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     channels = FLAGS.channels if FLAGS.channels == "auto" else int(FLAGS.channels)
+    from tfgan_fs.data.dataset_info import DatasetError  # after flag parsing: fast --help
+    from tfgan_fs.data.dataset_tool import convert_dataset
+
     try:
         info = convert_dataset(
             FLAGS.source, FLAGS.dest, resolution=FLAGS.resolution, transform=FLAGS.transform,

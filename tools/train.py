@@ -30,7 +30,7 @@ from absl import flags  # noqa: E402
 
 from tfgan_fs.cli.errors import fail  # noqa: E402
 from tfgan_fs.cli.flagfiles import FlagfileError, resolve_flagfile_args  # noqa: E402
-from tfgan_fs.cli.metric_flags import define_metric_flags  # noqa: E402
+from tfgan_fs.cli import metric_flags  # noqa: E402
 from tfgan_fs.configs.stylegan2 import CFG_NAMES  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -102,7 +102,8 @@ flags.DEFINE_integer("ggdr_res", None, "GGDR: resolution of the G feature maps D
 flags.DEFINE_float("ggdr_weight", None, "GGDR: weight of the feature-reconstruction loss "
                    "(default 10, as the reference).")
 # Metrics at every snapshot.
-define_metric_flags(default_metrics=None)
+metric_flags.define_metric_flags(default_metrics=None)
+flags.adopt_module_key_flags(metric_flags)  # list them under --help too
 # Resuming and transfer.
 flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue exactly: "
                     "weights, optimizer state, G_ema, images seen, path-length mean. The run's "

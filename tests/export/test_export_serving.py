@@ -75,7 +75,11 @@ def test_from_seeds_is_deterministic_and_the_documented_draw(served, tiny_run):
     G = tiny_run[1].G_ema
     # The same image for the same seed (and class), in one batch and across two loads.
     np.testing.assert_array_equal(out["seeds_images_0"], out["seeds_images_1"])
-    np.testing.assert_array_equal(out["seeds_images_0"][0], out["seeds_images_0"][2])
+    # Seed 5 at batch positions 0 and 2: a batched op may round another row differently, so
+    # floats agree to rounding and pixels to one step (only next to a rounding boundary).
+    np.testing.assert_allclose(out["seeds_float_0"][2], out["seeds_float_0"][0], rtol=0,
+                               atol=1e-5)
+    assert np.abs(out["seeds_images_0"][2].astype(int) - out["seeds_images_0"][0]).max() <= 1
     assert not np.array_equal(out["seeds_images_0"][0], out["seeds_images_0"][1])
     seed_z = np.stack([stateless_z(s) for s in SEEDS])
     expected = G(seed_z, request["seeds_c"], truncation_psi=PSI, noise_mode="const").numpy()

@@ -36,8 +36,11 @@ def test_generate_from_the_export_equals_generate_from_the_checkpoint(exported, 
     assert sorted(a) == ["grid.png", "seed0002.png", "seed0003.png", "seed0005.png",
                          "seed0009.png", "seed0011.png"]
     assert sorted(b) == sorted(a)
+    # The checkpoint runs G_ema in one batch of 5, the export its own graph in batches of <= 4:
+    # float rounding may differ (~1e-6), which flips a pixel only next to a rounding step.
     for name in a:
-        np.testing.assert_array_equal(b[name], a[name], err_msg=name)
+        diff = np.abs(b[name].astype(int) - a[name])
+        assert diff.max() <= 1 and np.mean(diff > 0) < 0.01, name
     # --seed_rng=tf is from_seeds' documented draw: z = stateless_normal(seed=[s, 0], philox).
     z = tf.random.stateless_normal([Z_DIM], seed=[9, 0], alg="philox")[tf.newaxis]
     c = tf.one_hot([2], 3)

@@ -65,6 +65,7 @@ def test_matches_loop_reference_formula():
     for num_subsets, max_subset_size, seed in [(3, 10, 7), (2, 1000, 1), (4, 2, 3)]:
         expected = _loop_kid(gen, real, num_subsets, max_subset_size, seed)
         got = kid(gen, real, num_subsets=num_subsets, max_subset_size=max_subset_size, seed=seed)
+        # Same subsets, sums in another order: float64 rounding differs by ~1e-15 relative.
         assert got == pytest.approx(expected, rel=1e-12, abs=1e-14)
 
 
@@ -72,11 +73,21 @@ def test_deterministic_symmetric_and_subset_size_clamped():
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((40, 6)), rng.standard_normal((40, 6)) + 0.5
     assert kid(a, b, num_subsets=5, seed=3) == kid(a, b, num_subsets=5, seed=3)
-    assert kid(a, b, num_subsets=5, seed=3) != kid(a, b, num_subsets=5, seed=4)
-    # Equal sizes: swapping the sets gives the same subsets, and the formula is symmetric.
+    # With m = 20 < 40 the seed picks the subsets, so another seed gives another estimate (1.22
+    # and 0.84 here: a difference far beyond rounding).
+    assert kid(a, b, num_subsets=5, max_subset_size=20, seed=3) != pytest.approx(
+        kid(a, b, num_subsets=5, max_subset_size=20, seed=4), rel=0.05)
+    # With m = N every subset is the whole set in another order: the seed only changes the
+    # summation order, hence the last bits (float64 sums of 40^2 kernel values up to ~30:
+    # rel=1e-10 is thousands of times their rounding error).
+    assert kid(a, b, num_subsets=5, seed=4) == pytest.approx(kid(a, b, num_subsets=5, seed=3),
+                                                             rel=1e-10)
+    # Equal sizes: swapping the sets gives the same subsets, and the formula is symmetric (up to
+    # the summation order of x @ y.T versus y @ x.T: ~1e-15 relative).
     assert kid(b, a, num_subsets=5, seed=3) == pytest.approx(kid(a, b, num_subsets=5, seed=3),
                                                              rel=1e-12)
-    # m = min(N1, N2, max_subset_size): any max_subset_size >= 40 behaves identically.
+    # m = min(N1, N2, max_subset_size): any max_subset_size >= 40 gives the same m, hence the same
+    # draws and the same arithmetic in the same order (bit-identical).
     assert kid(a, b, num_subsets=5, max_subset_size=40) == kid(a, b, num_subsets=5)
     # float32 input is promoted to float64.
     assert kid(a.astype(np.float32), b, num_subsets=2) == pytest.approx(

@@ -126,8 +126,12 @@ def test_inception_metrics_equal_the_math_on_independent_features(setup):
     assert results["is1k_mean"] == pytest.approx(mean, rel=1e-4)
     assert results["is1k_std"] == pytest.approx(std, rel=1e-3, abs=1e-6)
     pr = calc_metric("pr1k3", G, ctx)["results"]
-    assert (pr["pr1k3_precision"], pr["pr1k3_recall"]) == pytest.approx(
-        precision_recall(reals, fakes, nhood_size=3))
+    # The metric computes the float32 features in other batches; a rounding difference could
+    # move one probe across a ball's boundary, i.e. change a fraction by one probe (1/1000 of
+    # the precision, 1/64 of the recall).
+    precision, recall = precision_recall(reals, fakes, nhood_size=3)
+    assert pr["pr1k3_precision"] == pytest.approx(precision, abs=1.5 / 1000)
+    assert pr["pr1k3_recall"] == pytest.approx(recall, abs=1.5 / 64)
 
 
 def test_lpips_metrics(setup):

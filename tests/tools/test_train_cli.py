@@ -171,7 +171,9 @@ def test_resume_with_the_runs_own_command_line_and_generate(tmp_path):
     again = tmp_path / "again"
     run_tool([GENERATE, f"--network={run_dir}", "--seeds=1", f"--outdir={again}", "--class=1",
               "--trunc=0.7"])
-    np.testing.assert_array_equal(np.asarray(PIL.Image.open(again / "seed0001.png")), img)
+    # Seed 1 alone, not in a batch of 4: rounding may differ, flipping a pixel by one step at most.
+    alone = np.asarray(PIL.Image.open(again / "seed0001.png")).astype(int)
+    assert np.abs(alone - img).max() <= 1 and np.mean(alone != img) < 0.01
     missing_class = run_tool([GENERATE, f"--network={run_dir}", "--seeds=0",
                               f"--outdir={tmp_path / 'x'}"])
     assert missing_class.returncode == 1 and "--class" in missing_class.stderr

@@ -83,6 +83,8 @@ def test_two_workers_agree_match_one_process_and_resume(tmp_path):
     w1 = dict(np.load(tmp_path / "weights-1.npz"))
     want = network_weights(single)
     assert set(w0) == set(w1) == set(want)
+    # Exact: with two workers every all-reduced value is a + b on one and b + a on the other
+    # (IEEE addition commutes), and both then apply the same update to the same values.
     for name in want:
         np.testing.assert_array_equal(w0[name], w1[name], err_msg=f"workers differ: {name}")
     # Against one process: float rounding differs (gradients are summed in another order) and

@@ -4,7 +4,11 @@ from absl import flags
 
 
 def define_metric_flags(default_metrics):
-    """Defines --metrics --inception --vgg16 --lpips --cache_dir on absl's FLAGS."""
+    """Defines --metrics --inception --vgg16 --lpips --cache_dir on absl's FLAGS.
+
+    absl lists them under the --help of this module; a tool lists them under its own --help with
+    `flags.adopt_module_key_flags(tfgan_fs.cli.metric_flags)`.
+    """
     flags.DEFINE_string("metrics", default_metrics, "Comma-separated metrics, e.g. "
                         "fid50k_full,kid50k_full,pr50k3_full,is50k,ppl2_wend,lpips_div,"
                         "intra_lpips (or none). See README.md, 'Metrics'.")
