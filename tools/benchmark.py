@@ -47,6 +47,10 @@ flags.DEFINE_enum("aug", "fixed", ["fixed", "noaug", "diffaugment", "ada"], "D a
                   "(--op=train); fixed and ada run the --augpipe pipe at probability --p.")
 flags.DEFINE_string("augpipe", "bgc", "AugmentPipe preset (--op=train, augment).")
 flags.DEFINE_float("p", 0.2, "Augmentation probability (--op=train, augment).")
+flags.DEFINE_enum("reg_type", "none", ["none", "ggdr"], "--op=train: extra D regularisation, "
+                  "as tools/train.py --reg_type (ggdr: D's decoder and the GGDR loss).")
+flags.DEFINE_integer("ggdr_res", None, "--op=train with --reg_type=ggdr: feature resolution "
+                     "(default: resolution / 4, clipped to [8, 64]).")
 flags.DEFINE_boolean("fp32", False, "--op=train: no float16 layers (default: float16 in the top "
                      "4 resolutions when a GPU is visible, like tools/train.py).")
 flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multi_worker"],

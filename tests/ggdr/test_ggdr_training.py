@@ -5,9 +5,14 @@ test_ggdr_reference.py; one replica vs two in tests/training/test_mirrored.py.)
 """
 
 import json
+import os
+import pathlib
+import subprocess
+import sys
 
 import keras
 import numpy as np
+import PIL.Image
 import pytest
 import tensorflow as tf
 
@@ -21,6 +26,7 @@ from tfgan_fs.training.loop import Trainer
 from tfgan_fs.training.options import OptionsError, build_options
 
 DATA = "builtin:shapes?resolution=16&count=64"
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def ggdr_method(pipe=None, ggdr_res=8):
@@ -189,3 +195,20 @@ def test_ggdr_run_logs_loss_writes_pictures_and_resumes_exactly(tmp_path):
     D = checkpoints.load_network(tmp_path / "b", "D")
     np.testing.assert_array_equal(D.b8_dec.weight.numpy(), resumed.method.D.b8_dec.weight.numpy())
     del first
+
+    # tools/visualize_features.py on the run: images, G features, D predictions.
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "visualize_features.py"),
+         f"--network={tmp_path / 'b'}", "--seeds=0-5", f"--outdir={tmp_path / 'vis'}"],
+        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "D's decoder predictions" in result.stdout
+    picture = np.asarray(PIL.Image.open(tmp_path / "vis" / "gfeat_8.png"))
+    assert picture.shape == (3 * 16, 6 * 16, 3)
+    bad = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "visualize_features.py"),
+         f"--network={tmp_path / 'b'}", "--res=12", f"--outdir={tmp_path / 'vis'}"],
+        capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=600)
+    assert bad.returncode != 0 and "--res: [12] are not block resolutions" in bad.stderr

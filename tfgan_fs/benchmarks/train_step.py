@@ -43,6 +43,8 @@ def build_trainer(settings, impl, run_dir, strategy):
             "aug": settings.aug, "p": settings.p if settings.aug in ("ada", "fixed") else None,
             "augpipe": settings.augpipe if settings.aug in ("ada", "fixed") else None,
             "fp32": True if settings.fp32 else None, "seed": 0, "impl": impl}
+    if settings.reg_type == "ggdr":
+        args.update(reg_type="ggdr", ggdr_res=settings.ggdr_res or max(8, min(settings.res // 4, 64)))
     options = options_lib.build_options(args, data.info, strategy.num_replicas_in_sync, has_gpu)
     if settings.xla:
         options_lib.check_xla(options)
@@ -91,6 +93,8 @@ def _measure(settings, impl, strategy):
         "replicas": options.num_replicas, "aug": settings.aug, "augpipe": settings.augpipe,
         "p": settings.p, "fp16_res": options.method.G_kwargs["synthesis_kwargs"]["num_fp16_res"],
         "xla": settings.xla, "strategy": settings.strategy,
+        "reg_type": options.method.reg_type,
+        "ggdr_res": options.method.ggdr_res[0] if options.method.reg_type == "ggdr" else None,
         "iters": CYCLE * cycles, "warmup_sec": warmup_sec,
         "sec_per_iter": sec_per_iter, "img_per_sec": options.batch_size / sec_per_iter,
         "sec_per_kimg": sec_per_iter / options.batch_size * 1000,
