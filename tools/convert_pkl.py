@@ -1,4 +1,4 @@
-"""Convert an official StyleGAN2-ADA network pickle into a tfgan_fs run directory.
+"""Convert an official StyleGAN2-ADA (or GGDR) network pickle into a tfgan_fs run directory.
 
 Examples:
     python tools/convert_pkl.py --source=ffhq.pkl --dest=pretrained/ffhq
@@ -7,8 +7,10 @@ Examples:
 
 Supported: StyleGAN2-ADA PyTorch pickles (NVlabs/stylegan2-ada-pytorch network-snapshot-*.pkl:
 G, D, G_ema) and TF1 pickles of NVlabs/stylegan2-ada and StyleGAN2 config F ((G, D, Gs) tuples;
-mapped with the table of the PyTorch repository's legacy.py). Not supported: StyleGAN3 and other
-forks, progressive-growing (lod) TF networks, StyleGAN1.
+mapped with the table of the PyTorch repository's legacy.py), and GGDR pickles
+(naver-ai/GGDR network-snapshot-*.pkl: `training.networks_ggdr` G, D with the U-Net decoder
+b8_dec .. b{decoder_res}_dec, G_ema, AugmentPipeGFeat). Not supported: StyleGAN3 and other forks,
+progressive-growing (lod) TF networks, StyleGAN1.
 
 The pickle is read without torch or TensorFlow 1, by a restricted unpickler that constructs only
 the tensor and container types a network pickle needs and refuses anything else: unpickling can
@@ -18,7 +20,12 @@ Still, only convert files from sources you trust.
 The result is written atomically (a temporary directory renamed to --dest): a run directory with
 checkpoints/latest, one checkpoint holding G, D and G_ema (networks rebuilt from network.json),
 and conversion.json describing the source. For --init_from, train with the same architecture
-(resolution, --cbase, --cmax, --map, conditioning; fp16 settings do not matter).
+(resolution, --cbase, --cmax, --map, conditioning; fp16 settings do not matter); a converted
+GGDR run also needs --reg_type=ggdr --ggdr_res=<its decoder_res> (printed, and recorded in
+conversion.json):
+
+    python tools/convert_pkl.py --source=ggdr-ffhq256.pkl --dest=pretrained/ggdr-ffhq256
+    python tools/train.py --init_from=pretrained/ggdr-ffhq256 --reg_type=ggdr --ggdr_res=64 ...
 """
 
 import os
@@ -34,7 +41,8 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("source", None, "Network pickle (.pkl) of StyleGAN2-ADA (PyTorch or TF1).")
+flags.DEFINE_string("source", None, "Network pickle (.pkl) of StyleGAN2-ADA (PyTorch or TF1) "
+                    "or GGDR.")
 flags.DEFINE_string("dest", None, "Run directory to create (must not exist).")
 flags.mark_flags_as_required(["source", "dest"])
 
@@ -71,6 +79,10 @@ def main(argv):
           f"z_dim {G.z_dim}, c_dim {G.c_dim}, {G.num_ws} ws"
           + (f"; augment p {info['augment_p']:.3f} recorded in conversion.json"
              if info.get("augment_p") is not None else ""))
+    if info.get("ggdr"):
+        res = info["ggdr"]["decoder_res"]
+        print(f"D has GGDR's decoder up to {res}x{res} ({', '.join(info['ggdr']['decoder_layers'])}"
+              f"): train from it with --init_from={dest} {info['ggdr']['train_flags']}")
 
 
 if __name__ == "__main__":

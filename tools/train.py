@@ -110,7 +110,9 @@ flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue e
                     "own flags may be repeated (e.g. its --flagfile); only --kimg --tick --snap "
                     "--keep --workers --impl (and metric flags) may change. --outdir is ignored.")
 flags.DEFINE_string("init_from", None, "Run directory (or checkpoint) whose G, D and G_ema "
-                    "weights start this new run (transfer learning); progress starts at 0.")
+                    "weights start this new run (transfer learning); progress starts at 0. "
+                    "A D with GGDR's decoder (e.g. a converted GGDR pickle) needs "
+                    "--reg_type=ggdr --ggdr_res=<its decoder_res>.")
 # Devices and compilation.
 flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multi_worker"],
                   "tf.distribute strategy: auto = multi_worker when TF_CONFIG lists more than one "

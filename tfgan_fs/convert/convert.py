@@ -1,5 +1,14 @@
 """Builds tfgan_fs networks from a StyleGAN2-ADA pickle and writes them as a checkpoint.
 
+GGDR pickles (naver-ai/GGDR `network-snapshot-*.pkl`) convert too: their networks are
+`training.networks_ggdr` classes, which `torch_utils.persistence` records under the same class
+names as StyleGAN2-ADA's (the module is not recorded), and whose parameters are StyleGAN2-ADA's
+plus D's U-Net decoder `b{res}_dec.{weight,bias}` for res = 8 .. `decoder_res`. D's
+`decoder_res` kwarg becomes tfgan_fs' `decoder_res`, so the decoder layers get the same names
+and their weights map like every other convolution (1x1 OIHW -> HWIO). The converted D's
+network.json records `decoder_res`, and `conversion.json` a `ggdr` entry with it, so that
+`tools/train.py --init_from` knows the run needs `--reg_type=ggdr --ggdr_res=<decoder_res>`.
+
 The destination is a run directory like one `tools/train.py` writes (`checkpoints/latest`,
 `checkpoints/ckpt-000000000/` with `state.*` and `network.json`), written by
 `training.checkpoints.RunState` into a temporary directory that is renamed into place, plus
@@ -11,6 +20,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import re
 import shutil
 
 from tfgan_fs.convert import pt_kwargs, tf1_legacy
@@ -26,6 +36,8 @@ G_MODULES = {"Generator", "MappingNetwork", "SynthesisNetwork", "SynthesisBlock"
 D_MODULES = {"Discriminator", "DiscriminatorBlock", "DiscriminatorEpilogue", "MinibatchStdLayer",
              "Conv2dLayer", "FullyConnectedLayer", "MappingNetwork"}
 CONVERSION_FILE = "conversion.json"
+DECODER_PARAM = re.compile(r"^b(\d+)_dec\.")  # GGDR D's decoder stages b8_dec, b16_dec, ...
+GGDR_DEFAULT_DECODER_RES = 64  # networks_ggdr.Discriminator's default decoder_res
 
 
 @dataclasses.dataclass
@@ -53,7 +65,22 @@ def _check_modules(src, key):
     if unknown:
         raise UnsupportedNetworkError(
             f"{key} contains modules {', '.join(unknown)} that StyleGAN2-ADA networks do not "
-            "have (e.g. a StyleGAN3 or other fork's pickle); only StyleGAN2-ADA is supported")
+            "have (e.g. a StyleGAN3 or other fork's pickle); only StyleGAN2-ADA and GGDR are "
+            "supported")
+
+
+def decoder_resolutions(params):
+    """Sorted resolutions of GGDR decoder stages (`b{res}_dec.*`) among PyTorch parameter names."""
+    return sorted({int(m.group(1)) for m in map(DECODER_PARAM.match, params) if m})
+
+
+def _discriminator_kwargs(src, kwargs):
+    """The D kwargs to build from: a GGDR D pickled without an explicit `decoder_res` was built
+    with networks_ggdr's default (64); a mismatch with its parameters is then reported by
+    `assign_state` as unknown or missing decoder parameters."""
+    if "decoder_res" not in kwargs and decoder_resolutions(src.params):
+        return {**kwargs, "decoder_res": GGDR_DEFAULT_DECODER_RES}
+    return kwargs
 
 
 def _convert_network(src, key, fmt, log):
@@ -67,7 +94,9 @@ def _convert_network(src, key, fmt, log):
         _check_modules(src, key)
         kwargs = src.kwargs
     if key == "D":
-        network = Discriminator(**pt_kwargs.discriminator_config(kwargs, key), name=key)
+        config = pt_kwargs.discriminator_config(
+            _discriminator_kwargs(src, kwargs) if fmt == "pytorch" else kwargs, key)
+        network = Discriminator(**config, name=key)
     else:
         network = Generator(**pt_kwargs.generator_config(kwargs, key), name=key)
     state = src.params
@@ -77,11 +106,26 @@ def _convert_network(src, key, fmt, log):
     count = assign_state(network, state, what)
     log(f"  {key}: {src.class_name}, {count} tensors, "
         f"{sum(int(v.numpy().size) for v in network.weights):,} values")
+    if key == "D" and getattr(network, "decoder_res", 0):
+        layers = network.decoder_blocks
+        log(f"  D: GGDR decoder up to {network.decoder_res}x{network.decoder_res}: "
+            + ", ".join(f"{layer.name} (1x1 conv, up 2, {layer.in_channels} -> "
+                        f"{layer.out_channels} channels)" for layer in layers))
     return network, kwargs
 
 
+def _ggdr_info(networks):
+    """conversion.json's `ggdr` entry (None for a StyleGAN2-ADA pickle)."""
+    D = networks["D"]
+    if not getattr(D, "decoder_res", 0):
+        return None
+    res = D.decoder_res
+    return {"decoder_res": res, "decoder_layers": [b.name for b in D.decoder_blocks],
+            "train_flags": f"--reg_type=ggdr --ggdr_res={res}"}
+
+
 def convert_pickle(source, log=print):
-    """Reads `source` (a StyleGAN2-ADA network pickle) and returns `ConvertedNetworks`.
+    """Reads `source` (a StyleGAN2-ADA or GGDR network pickle) and returns `ConvertedNetworks`.
 
     The pickle is read with a restricted unpickler (see `tfgan_fs.convert`): it never runs code
     from the file.
@@ -89,13 +133,24 @@ def convert_pickle(source, log=print):
     log(f"Reading {source} ({os.path.getsize(source) / 2**20:.1f} MiB)" if os.path.isfile(source)
         else f"Reading {source}")
     data = read_network_pickle(source)
-    log(f"Found a {'PyTorch' if data.format == 'pytorch' else 'TF1'} StyleGAN2-ADA pickle; "
-        "converting G, D, G_ema")
+    dec = decoder_resolutions(data.networks["D"].params) if data.format == "pytorch" else []
+    if dec:
+        log(f"Found a PyTorch GGDR pickle (StyleGAN2-ADA networks, D with GGDR's decoder "
+            f"{', '.join(f'b{r}_dec' for r in dec)}); converting G, D with its decoder, G_ema")
+    else:
+        log(f"Found a {'PyTorch' if data.format == 'pytorch' else 'TF1'} StyleGAN2-ADA pickle; "
+            "converting G, D, G_ema")
     networks, kwargs = {}, {}
     for key in NETWORK_KEYS:
         networks[key], kwargs[key] = _convert_network(data.networks[key], key, data.format, log)
     info = {"source": str(pathlib.Path(source).resolve()), "format": data.format,
-            "reference_kwargs": kwargs, **data.info}
+            "reference_kwargs": kwargs, **data.info,
+            "ggdr": _ggdr_info(networks)}
+    if info["ggdr"]:
+        log(f"  GGDR: D's decoder_res {info['ggdr']['decoder_res']} is kept in the run; "
+            f"continue training it with --init_from and {info['ggdr']['train_flags']}"
+            + (f"; augment pipe {data.info['augment_pipe']} (p = {data.info['augment_p']:.3f})"
+               if data.info.get("augment_p") is not None else ""))
     return ConvertedNetworks(networks, info)
 
 

@@ -5,6 +5,11 @@ G_ema, augment_pipe and training_set_kwargs; each network is a `torch_utils.pers
 pickled as `_reconstruct_persistent_obj(meta)` with meta = {type, version, module_src,
 class_name, state}. Here the embedded `module_src` is never executed: only the class name and
 the `torch.nn.Module` state (`_parameters`, `_buffers`, `_modules`, `_init_kwargs`) are kept.
+GGDR snapshots (naver-ai/GGDR, built on stylegan2-ada-pytorch) have the same layout: their
+`training.networks_ggdr` Generator, SynthesisNetwork and Discriminator and the
+`training.augment.AugmentPipeGFeat` pipe are persistent classes too, and `meta` records only the
+class name (not the module), so they read as 'Generator', 'Discriminator', ...; a GGDR D is told
+apart by its `decoder_res` kwarg and `b{res}_dec` parameters (see `convert`).
 
 TF1 pickles (NVlabs/stylegan2-ada) are a tuple (G, D, Gs) of `dnnlib.tflib.network.Network`,
 whose state holds static_kwargs, components and a list of (variable name, ndarray); again the
@@ -169,7 +174,13 @@ def _tf1_network(net, key):
                          _tf1_variables(net, key), {build_func})
 
 
+def _augment_class(augment_pipe):
+    return augment_pipe.class_name if isinstance(augment_pipe, PersistentObject) else None
+
+
 def _augment_p(augment_pipe):
+    """ADA's p of the snapshot's augment pipe (AugmentPipe, or GGDR's AugmentPipeGFeat, which
+    has the same `p` buffer), None without one."""
     if not isinstance(augment_pipe, PersistentObject):
         return None
     p = (augment_pipe.state.get("_buffers") or {}).get("p")
@@ -215,6 +226,7 @@ def read_network_pickle(path):
                 "expected a StyleGAN2-ADA network snapshot with G, D and G_ema")
         networks = {key: _pytorch_network(data[key], key) for key in ("G", "D", "G_ema")}
         info = {"augment_p": _augment_p(data.get("augment_pipe")),
+                "augment_pipe": _augment_class(data.get("augment_pipe")),
                 "training_set_kwargs": _plain(data.get("training_set_kwargs"))}
         return NetworkPickle("pytorch", networks, info)
     raise UnsupportedNetworkError(

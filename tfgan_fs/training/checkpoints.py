@@ -16,6 +16,7 @@ replaced atomically, so a crash at any moment leaves the previous checkpoint int
 import json
 import os
 import pathlib
+import re
 import shutil
 
 import tensorflow as tf
@@ -146,18 +147,82 @@ class RunState:
         return ckpt
 
 
-def restore_weights(networks, path):
+def _checkpoint_decoder_resolutions(ckpt, key):
+    """Resolutions of the GGDR decoder stages (`{key}/b{res}_dec/...`) saved in `ckpt`."""
+    pattern = re.compile(rf"^{re.escape(key)}/b(\d+)_dec/")
+    return sorted({int(m.group(1)) for m in (pattern.match(name) for name, _ in
+                                             tf.train.list_variables(str(ckpt / STATE_PREFIX)))
+                   if m})
+
+
+def _without_decoder(D):
+    """A trackable with D's children except its GGDR decoder layers (same checkpoint names)."""
+    decoder = {block.name for block in D.decoder_blocks}
+    proxy = tf.Module(name=D.name)
+    for name, child in D._trackable_children().items():
+        if name not in decoder:
+            setattr(proxy, name, child)
+    return proxy
+
+
+def _decoder_plan(networks, ckpt):
+    """Checks GGDR decoders of checkpoint and networks (--init_from); returns the networks to
+    restore, where a D with a decoder the checkpoint lacks is restored without it, and notes.
+
+    - checkpoint D with decoder up to R, network D without one or up to another resolution: an
+      error naming --reg_type/--ggdr_res (the decoder is part of what a GGDR D learned);
+    - checkpoint D without decoder (StyleGAN2-ADA), network D with one (a new GGDR run from
+      StyleGAN2 weights): everything else is loaded and the decoder keeps its initialisation,
+      as the reference's resume (`copy_params_and_buffers(..., require_all=False)`) does.
+    """
+    networks, notes = dict(networks), []
+    for key, net in list(networks.items()):
+        if not isinstance(net, Discriminator):
+            continue
+        have = _checkpoint_decoder_resolutions(ckpt, key)
+        want = list(net.decoder_resolutions)
+        if have == want:
+            continue
+        if have:
+            res = have[-1]
+            this = (f"this run's {key} has one up to {net.decoder_res}x{net.decoder_res} "
+                    f"(--reg_type=ggdr --ggdr_res={net.decoder_res})" if want else
+                    f"this run's {key} has none (--reg_type=none)")
+            raise CheckpointError(
+                f"cannot initialise from {ckpt}: its {key} has GGDR's decoder up to {res}x{res} "
+                f"({', '.join(f'b{r}_dec' for r in have)}), but {this}. Train with "
+                f"--reg_type=ggdr --ggdr_res={res} to use that discriminator.")
+        networks[key] = _without_decoder(net)
+        notes.append(f"Note: {key} in {ckpt} has no GGDR decoder (a StyleGAN2 discriminator): "
+                     f"loaded {key} without it; its decoder layers "
+                     f"{', '.join(b.name for b in net.decoder_blocks)} keep their random "
+                     "initialisation, as when the reference GGDR code resumes from a StyleGAN2 "
+                     "pickle.")
+    return networks, notes
+
+
+def restore_weights(networks, path, log=None):
     """Loads only the weights of `networks` ({'G': G, ...}) from a checkpoint (--init_from).
 
+    Discriminators' GGDR decoders are checked first (see `_decoder_plan`): a checkpoint D with a
+    decoder needs a network D with the same `decoder_res`; a checkpoint D without one loads into
+    a D with one, whose decoder keeps its initialisation (a note goes to `log`).
+
     Raises:
-        CheckpointError: if the checkpoint lacks one of the networks or shapes differ.
+        CheckpointError: if the checkpoint lacks one of the networks, shapes differ or the GGDR
+            decoders do not match.
     """
     ckpt = find_checkpoint(path)
     try:
+        networks, notes = _decoder_plan(networks, ckpt)
         status = tf.train.Checkpoint(**networks).read(str(ckpt / STATE_PREFIX))
         status.expect_partial().assert_existing_objects_matched()
+    except CheckpointError:
+        raise
     except (ValueError, AssertionError, tf.errors.OpError) as err:
         raise _mismatch_error(ckpt, err) from err
+    for note in notes if log else ():
+        log(note)
     return ckpt
 
 

@@ -124,7 +124,8 @@ class Trainer:
                      f"{int(self.progress.step.numpy())}")
         elif init_from is not None:
             net = self.method.networks
-            src = checkpoints.restore_weights({k: net[k] for k in ("G", "D", "G_ema")}, init_from)
+            src = checkpoints.restore_weights({k: net[k] for k in ("G", "D", "G_ema")}, init_from,
+                                              log=self.log)
             self.log(f"Initialised G, D and G_ema from {src}")
 
         self.phase_steps = [(phase, make_phase_step(self.method, phase, self.strategy,
