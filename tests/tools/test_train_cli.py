@@ -60,6 +60,20 @@ def test_quickstart_flagfile_dry_run_from_another_directory(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+def test_ggdr_recipe_flagfile_dry_run(tmp_path):
+    # The recipe as shipped, on stand-in data of its resolution (FFHQ is not available here).
+    result = run_tool([TRAIN, "--flagfile=ggdr_ffhq256.flags", "--dry_run",
+                       "--data=builtin:shapes?resolution=256&count=16",
+                       f"--outdir={tmp_path / 'runs'}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout[:result.stdout.rindex("}") + 1])
+    assert options["cfg"] == "paper256" and options["batch_size"] == 64
+    assert options["method"]["reg_type"] == "ggdr" and options["method"]["ggdr_res"] == [64]
+    assert options["method"]["ggdr_weight"] == 10
+    assert options["method"]["D_kwargs"]["decoder_res"] == 64
+    assert options["method"]["r1_gamma"] == 1 and options["augment"]["augpipe"] == "bgc"
+
+
 @pytest.mark.parametrize("args,message", [
     (["--flagfile=nope.flags"], "nope.flags: no such file"),
     (TINY + ["--batch=6", "--mbstd_group=4"], "--mbstd_group"),
@@ -67,6 +81,9 @@ def test_quickstart_flagfile_dry_run_from_another_directory(tmp_path):
     (TINY + ["--resume=/does/not/exist"], "does not exist"),
     (TINY[:-1] + ["--xla"], "--xla: --augpipe=bgc has the general geometric transforms"),
     (TINY + ["--strategy=multi_worker"], "--strategy=multi_worker needs TF_CONFIG"),
+    (TINY + ["--reg_type=ggdr"], "--ggdr_res: must be a power of two between 8 and the image "
+     "resolution 16"),
+    (TINY + ["--ggdr_res=8"], "--ggdr_res: only valid with --reg_type=ggdr"),
 ])
 def test_bad_input_is_a_clear_error(tmp_path, args, message):
     result = run_tool([TRAIN, f"--outdir={tmp_path}", "--dry_run"] + args)
