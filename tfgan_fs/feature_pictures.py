@@ -47,18 +47,22 @@ def upscale_nearest(images, size):
     return np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
 
 
-def feature_picture(images_uint8, g_features, d_predictions=None):
+def feature_picture(images_uint8, g_features, d_predictions=None, min_tile=128):
     """One picture: a row of images, a row of G's features and (GGDR) a row of D's predictions.
 
     Args:
         images_uint8: [N, H, W, C] generated images.
         g_features: [N, h, w, C'] G's features at one resolution.
         d_predictions: Optional [N, h, w, C'] decoder predictions of the same features.
+        min_tile: Small images are enlarged (nearest neighbour, an integer factor) to tiles of
+            at least this size, so that 8x8 feature maps stay visible.
 
     Returns:
-        uint8 [rows * H, N * W, 3].
+        uint8 [rows * T, N * T, 3] with T = H times the enlargement factor.
     """
     images_uint8 = np.asarray(images_uint8)
+    factor = max(1, -(-min_tile // images_uint8.shape[1]))
+    images_uint8 = upscale_nearest(images_uint8, images_uint8.shape[1] * factor)
     n, size = images_uint8.shape[0], images_uint8.shape[1]
     if images_uint8.shape[-1] == 1:
         images_uint8 = np.repeat(images_uint8, 3, axis=-1)

@@ -153,11 +153,16 @@ def test_feature_picture_rows_and_colours():
     rs = np.random.RandomState(0)
     feats = rs.randn(3, 4, 4, 6)
     images = rs.randint(0, 255, [3, 16, 16, 3]).astype(np.uint8)
-    picture = feature_pictures.feature_picture(images, feats, 2.5 * feats)  # scale-invariant
+    picture = feature_pictures.feature_picture(images, feats, 2.5 * feats,  # scale-invariant
+                                               min_tile=16)
     assert picture.shape == (48, 48, 3) and picture.dtype == np.uint8
     np.testing.assert_array_equal(picture[:16], np.concatenate(list(images), axis=1))
     np.testing.assert_array_equal(picture[16:32], picture[32:48])  # D row == G row
     assert len(np.unique(picture[16:32].reshape(-1, 3), axis=0)) > 10  # not a flat colour
+    # Small tiles are enlarged by an integer factor (here 16 px -> 48 px).
+    big = feature_pictures.feature_picture(images, feats, min_tile=40)
+    assert big.shape == (2 * 48, 3 * 48, 3)
+    np.testing.assert_array_equal(big[:48:3, :48:3], images[0])
 
 
 def tiny_ggdr_options(kimg):
@@ -205,7 +210,7 @@ def test_ggdr_run_logs_loss_writes_pictures_and_resumes_exactly(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "D's decoder predictions" in result.stdout
     picture = np.asarray(PIL.Image.open(tmp_path / "vis" / "gfeat_8.png"))
-    assert picture.shape == (3 * 16, 6 * 16, 3)
+    assert picture.shape == (3 * 128, 6 * 128, 3)  # 16 px tiles enlarged 8x
     bad = subprocess.run(
         [sys.executable, str(REPO / "tools" / "visualize_features.py"),
          f"--network={tmp_path / 'b'}", "--res=12", f"--outdir={tmp_path / 'vis'}"],
