@@ -217,3 +217,15 @@ def test_ggdr_run_logs_loss_writes_pictures_and_resumes_exactly(tmp_path):
         capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         timeout=600)
     assert bad.returncode != 0 and "--res: [12] are not block resolutions" in bad.stderr
+
+
+def test_freeze_d_counts_layers_as_without_decoder_and_decoder_trains():
+    from tfgan_fs.networks import Discriminator
+    kwargs = dict(c_dim=0, img_resolution=16, img_channels=3, channel_base=128, channel_max=8,
+                  block_kwargs=dict(freeze_layers=3))
+    plain = Discriminator(**kwargs, name="D")
+    ggdr = Discriminator(**kwargs, decoder_res=16, name="D")
+    frozen = lambda D: sorted(v.path for v in D.weights if not v.trainable)  # noqa: E731
+    assert frozen(ggdr) == frozen(plain) and len(frozen(plain)) == 6  # 3 layers, w + b
+    decoder = {v.path for v in ggdr.trainable_variables if "_dec/" in v.path}
+    assert decoder == {f"D/b{r}_dec/{n}" for r in (8, 16) for n in ("weight", "bias")}
