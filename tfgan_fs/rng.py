@@ -66,6 +66,12 @@ def uniform(seed, shape, minval=0.0, maxval=1.0, dtype=tf.float32, batched=True)
     return _draw_batched(draw, shape) if batched else draw(list(shape))
 
 
+def gamma(seed, shape, alpha, dtype=tf.float32, batched=True):
+    """Gamma(alpha, 1) draws of `shape`, replica-invariant when `batched`."""
+    draw = lambda s: tf.random.stateless_gamma(s, seed, alpha=alpha, dtype=dtype)  # noqa: E731
+    return _draw_batched(draw, shape) if batched else draw(list(shape))
+
+
 def categorical(seed, probs, batch_size):
     """Draws `batch_size` class indices (int32) from a probability vector `probs` [K]."""
     logits = tf.math.log(tf.reshape(tf.cast(probs, tf.float32), [1, -1]))

@@ -101,6 +101,25 @@ flags.DEFINE_integer("ggdr_res", None, "GGDR: resolution of the G feature maps D
                      "resolution / 4 for small images, e.g. 8 for 32x32).")
 flags.DEFINE_float("ggdr_weight", None, "GGDR: weight of the feature-reconstruction loss "
                    "(default 10, as the reference).")
+# Few-shot methods (reference/fewshot.md sections 1 and 5).
+flags.DEFINE_enum("method", None, ["stylegan2", "mixdl", "cdc"], "Training method: stylegan2 "
+                  "(default); mixdl = MixDL (ECCV 2022), few-shot from scratch with mixup-based "
+                  "distance learning; cdc = CDC (CVPR 2021), adapt the --init_from generator to "
+                  "a few images with cross-domain distance consistency.")
+flags.DEFINE_integer("mixup_every", None, "MixDL: a mixup step every N steps (default 2).")
+flags.DEFINE_enum("mixup_dist", None, ["dirichlet", "gaussian", "uniform"], "MixDL: "
+                  "distribution of the mixup coefficients (default dirichlet).")
+flags.DEFINE_float("dir_div", None, "MixDL: Dirichlet concentration is 1 / dir_div (default 1).")
+flags.DEFINE_float("kl_wt", None, "MixDL/CDC: weight of G's distance loss (default 1000).")
+flags.DEFINE_float("d_kl_wt", None, "MixDL: weight of D's distance loss (default 1).")
+flags.DEFINE_integer("patch_heads", None, "MixDL/CDC: number of D's patch-level heads, on the "
+                     "first candidate maps (default: all candidates for mixdl, 1 for cdc).")
+flags.DEFINE_integer("n_train", None, "CDC: number of anchor latents (default 10).")
+flags.DEFINE_float("subspace_std", None, "CDC: std of the anchor regions (default 0.1).")
+flags.DEFINE_integer("subspace_freq", None, "CDC: an anchor step (image-level D) every N steps "
+                     "(default 4).")
+flags.DEFINE_integer("feat_const_batch", None, "CDC: latents of the distance-consistency term "
+                     "(default 4).")
 # Metrics at every snapshot.
 metric_flags.define_metric_flags(default_metrics=None)
 flags.adopt_module_key_flags(metric_flags)  # list them under --help too
@@ -131,7 +150,9 @@ flags.DEFINE_boolean("dry_run", False, "Print the resolved options and the run d
 OPTION_FLAGS = ("data", "cond", "mirror", "max_images", "seed", "kimg", "tick", "snap", "keep",
                 "workers", "desc", "cfg", "batch", "gamma", "cbase", "cmax", "map",
                 "mbstd_group", "glr", "dlr", "ema", "fp32", "aug", "p", "target", "ada_kimg",
-                "augpipe", "freezed", "reg_type", "ggdr_res", "ggdr_weight", "metrics",
+                "augpipe", "freezed", "reg_type", "ggdr_res", "ggdr_weight", "method",
+                "mixup_every", "mixup_dist", "dir_div", "kl_wt", "d_kl_wt", "patch_heads",
+                "n_train", "subspace_std", "subspace_freq", "feat_const_batch", "metrics",
                 "inception", "vgg16", "lpips", "cache_dir", "impl")
 
 

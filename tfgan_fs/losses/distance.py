@@ -17,6 +17,8 @@ import tensorflow as tf
 
 from tfgan_fs.losses.ggdr import COSINE_EPS
 
+__all__ = ["distance_kl", "drop_diagonal", "layer_row_similarities", "pairwise_cosine"]
+
 
 def pairwise_cosine(a, b, eps=COSINE_EPS):
     """[N, M] cosine similarities of the flattened rows of a [N, ...] and b [M, ...].
@@ -28,6 +30,20 @@ def pairwise_cosine(a, b, eps=COSINE_EPS):
     a = a / tf.maximum(tf.norm(a, axis=1, keepdims=True), eps)
     b = b / tf.maximum(tf.norm(b, axis=1, keepdims=True), eps)
     return tf.matmul(a, b, transpose_b=True)
+
+
+def layer_row_similarities(layers_a, layers_b, layer_of_row):
+    """[N, M]: row i = cosine similarities of a's row i to every row of b, both taken from the
+    layer `layer_of_row[i]` (both references draw a random G layer per row).
+
+    Args:
+        layers_a: List of [N, ...] feature maps, one per layer.
+        layers_b: List of [M, ...] feature maps, the same layers.
+        layer_of_row: [N] int layer indices.
+    """
+    per_layer = tf.stack([pairwise_cosine(a, b) for a, b in zip(layers_a, layers_b)])
+    rows = tf.range(tf.shape(layer_of_row)[0])
+    return tf.gather_nd(per_layer, tf.stack([tf.cast(layer_of_row, tf.int32), rows], axis=1))
 
 
 def drop_diagonal(x):

@@ -48,13 +48,31 @@ class Phase:
         optimizer: Key of the optimizer in `Method.optimizers`.
         trainables: Callable returning the variables this phase trains (called at trace time,
             so a method can freeze layers, e.g. Freeze-D or NADA's layer selection).
-        interval: The phase runs when `step % interval == 0`; its loss is multiplied by
-            `interval` (lazy regularisation, Karras et al. 2020, section 3.1).
+        interval: The phase runs when `step % interval` is in `offsets`.
+        offsets: Slots of the cycle of `interval` steps in which the phase runs ((0,): lazy
+            regularisation; MixDL's mixup phases run in slot 0 of 2, CDC's patch phases in
+            slots 1-3 of 4).
+        lazy: Multiply the loss by `interval` (lazy regularisation, Karras et al. 2020,
+            section 3.1). Phases that alternate with others instead of regularising lazily set
+            False.
+        discriminator: Which D output the adversarial terms of this phase read: 'image'
+            (one logit per image) or 'patch' (CDC's and MixDL's patch-level logits).
     """
     name: str
     optimizer: str
     trainables: Callable[[], list]
     interval: int = 1
+    offsets: tuple = (0,)
+    lazy: bool = True
+    discriminator: str = "image"
+
+    def runs_at(self, step):
+        """Whether the phase runs at training step `step`."""
+        return step % self.interval in self.offsets
+
+    @property
+    def loss_scale(self):
+        return float(self.interval) if self.lazy else 1.0
 
 
 @dataclasses.dataclass
@@ -96,28 +114,49 @@ class Term(tf.Module):
 
 @dataclasses.dataclass
 class GenOutput:
-    """Generator forward result: images [N, H, W, C], ws [N, num_ws, w_dim], block features."""
+    """Generator forward result: images [N, H, W, C], ws [N, num_ws, w_dim], on request the
+    block features {resolution: NHWC} and the list of every conv layer's output."""
     img: tf.Tensor
     ws: tf.Tensor
     features: Optional[dict] = None
+    layers: Optional[list] = None
 
 
 @dataclasses.dataclass
 class DOutput:
     """Discriminator forward result: logits [N, 1] and, on request, D's block features, the
-    GGDR decoder's maps and maps augmented together with the images ({resolution: NHWC})."""
+    GGDR decoder's maps and maps augmented together with the images ({resolution: NHWC}),
+    the patch heads' logits (a list of [N, r, r, 1]) with the index of the head drawn for this
+    forward, and the projection head's embedding [N, dim]."""
     logits: tf.Tensor
     features: Optional[dict] = None
     decoder: Optional[dict] = None
     aligned: Optional[dict] = None
+    patches: Optional[list] = None
+    patch_index: Optional[tf.Tensor] = None
+    embedding: Optional[tf.Tensor] = None
+
+    def per_image(self, fn=tf.identity):
+        """[N]: fn(logits), or with patch logits the mean of fn over the drawn head's patches
+        of each image (so that a mean over images is the mean over all patches, as the
+        references' `softplus(D(x)).mean()` on patch logits). `fn` is elementwise."""
+        if self.patches is None:
+            return tf.reshape(fn(self.logits), [-1])
+        per_head = []
+        for p in self.patches:
+            n = tf.shape(p)[0]
+            per_head.append(tf.reduce_mean(tf.reshape(fn(tf.reshape(p, [-1])), [n, -1]), 1))
+        return tf.gather(tf.stack(per_head), self.patch_index)
 
 
 class StepContext:
     """Per-step, per-phase view of one replica's batch with memoised forward passes.
 
-    Terms read `ctx.gen`, `ctx.fake` and `ctx.real` (computed on first use, then shared by all
-    terms of the phase) or run their own forwards through `ctx.run_mapping`, `ctx.run_synthesis`
-    and `ctx.run_D` with a named random stream.
+    Terms read `ctx.gen` (the method's fakes for this phase, `Method.generate`), `ctx.fake` and
+    `ctx.real` (computed on first use, then shared by all terms of the phase) or run their own
+    forwards through `ctx.run_mapping`, `ctx.run_synthesis` and `ctx.run_D` with a named random
+    stream; `ctx.memo` shares any other forward between the terms of a phase. D's forwards
+    return patch-level logits in phases with `discriminator='patch'`.
 
     Args:
         method: The Method being trained.
@@ -144,6 +183,13 @@ class StepContext:
         """An independent seed for the random stream `name` of this step and phase."""
         return rng.fold(self.seed, name)
 
+    def memo(self, key, compute):
+        """`compute(self)`, computed once per phase and step and shared by its terms."""
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = compute(self)
+        return cache[key]
+
     @memoized_property
     def gen_z(self):
         return rng.normal(self.seed_for("gen_z"), [self.batch_size, self.method.z_dim])
@@ -154,10 +200,8 @@ class StepContext:
 
     @memoized_property
     def gen(self):
-        """G(gen_z, gen_c) with style mixing and random noise."""
-        ws = self.run_mapping(self.gen_z, self.gen_c, "gen")
-        features = "gen.features" in self.needs or bool(self.aligned_features)
-        return self.run_synthesis(ws, "gen", return_features=features)
+        """The generated images D judges in this phase (`Method.generate`)."""
+        return self.method.generate(self)
 
     @memoized_property
     def fake(self):
@@ -178,17 +222,21 @@ class StepContext:
                           return_features="real.features" in self.needs,
                           return_decoder="real.decoder" in self.needs)
 
-    def run_mapping(self, z, c, stream):
-        return self.method.run_mapping(z, c, self.seed_for(stream + "/mapping"))
+    def run_mapping(self, z, c, stream, mixing=True):
+        return self.method.run_mapping(z, c, self.seed_for(stream + "/mapping"), mixing=mixing)
 
-    def run_synthesis(self, ws, stream, return_features=False):
+    def run_synthesis(self, ws, stream, return_features=False, return_layers=False):
         return self.method.run_synthesis(ws, self.seed_for(stream + "/synthesis"),
-                                         return_features=return_features)
+                                         return_features=return_features,
+                                         return_layers=return_layers)
 
-    def run_D(self, img, c, stream, return_features=False, return_decoder=False, aligned=None):
+    def run_D(self, img, c, stream, return_features=False, return_decoder=False, aligned=None,
+              return_embedding=False):
         return self.method.run_D(img, c, self.seed_for(stream + "/D"),
                                  return_features=return_features,
-                                 return_decoder=return_decoder, aligned=aligned)
+                                 return_decoder=return_decoder, aligned=aligned,
+                                 return_patches=self.phase.discriminator == "patch",
+                                 return_embedding=return_embedding)
 
 
 class Method:
@@ -215,22 +263,35 @@ class Method:
         """The terms that belong to `phase`, in declaration order."""
         return [term for term in self.terms() if term.phase == phase.name]
 
-    def run_mapping(self, z, c, seed):
+    def run_mapping(self, z, c, seed, mixing=True):
         raise NotImplementedError
 
-    def run_synthesis(self, ws, seed, return_features=False):
+    def run_synthesis(self, ws, seed, return_features=False, return_layers=False):
         raise NotImplementedError
 
-    def run_D(self, img, c, seed, return_features=False, return_decoder=False, aligned=None):
+    def run_D(self, img, c, seed, return_features=False, return_decoder=False, aligned=None,
+              return_patches=False, return_embedding=False):
         raise NotImplementedError
 
     def sample_labels(self, seed, batch_size):
         raise NotImplementedError
 
+    def generate(self, ctx):
+        """The fakes of `ctx.phase` (GenOutput): by default G(gen_z, gen_c) through
+        `run_mapping` (style mixing) with random noise. Methods whose phases judge other
+        fakes (CDC's anchors, MixDL's mixups) override this."""
+        ws = ctx.run_mapping(ctx.gen_z, ctx.gen_c, "gen")
+        features = "gen.features" in ctx.needs or bool(ctx.aligned_features)
+        return ctx.run_synthesis(ws, "gen", return_features=features)
+
     def snapshot_pictures(self, z, c):
         """Named uint8 pictures [H, W, 3] the loop saves at every snapshot besides the fakes
         grid (e.g. GGDR's features); `z`, `c` are fixed latents and labels."""
         return {}
+
+    def on_init_from(self):
+        """Called after G, D and G_ema were loaded from a checkpoint to start a new run (CDC
+        takes its frozen source generator from G_ema here)."""
 
     def is_buffer(self, variable):
         """Whether `variable` is state copied (not averaged) into the EMA network."""

@@ -48,28 +48,35 @@ class StyleGAN2Config:
     ggdr_weight: float = 10.0
 
 
+def _score_stats(out, kind):
+    """'Loss/scores/{kind}' and 'Loss/signs/{kind}' of a D output (patch means on patches)."""
+    return {f"Loss/scores/{kind}": out.per_image(), f"Loss/signs/{kind}": out.per_image(tf.sign)}
+
+
 class GeneratorMainLoss(Term):
-    """Non-saturating logistic loss softplus(-D(G(z))) (Gmain)."""
+    """Non-saturating logistic loss softplus(-D(G(z))) (Gmain). On a patch-level phase D's
+    logits are per patch and the loss is their mean (CDC/MixDL relaxed realism)."""
 
     def __call__(self, ctx):
-        logits = ctx.fake.logits
-        loss = losses.generator_ns_loss(logits)
-        return TermResult(loss, {"Loss/scores/fake": logits, "Loss/signs/fake": tf.sign(logits),
-                                 "Loss/G/loss": loss})
+        loss = ctx.fake.per_image(losses.generator_ns_loss)
+        stats = {**_score_stats(ctx.fake, "fake"), "Loss/G/loss": loss}
+        if ctx.phase.discriminator == "patch":
+            stats["Loss/G/patch"] = loss
+        return TermResult(loss, stats)
 
 
 class DiscriminatorMainLoss(Term):
-    """Logistic loss softplus(D(G(z))) + softplus(-D(x)) (Dmain)."""
+    """Logistic loss softplus(D(G(z))) + softplus(-D(x)) (Dmain), per patch on a patch-level
+    phase."""
 
     def __call__(self, ctx):
-        fake_logits = ctx.fake.logits
-        real_logits = ctx.real.logits
-        loss = (losses.discriminator_fake_loss(fake_logits)
-                + losses.discriminator_real_loss(real_logits))
-        return TermResult(loss, {
-            "Loss/scores/fake": fake_logits, "Loss/signs/fake": tf.sign(fake_logits),
-            "Loss/scores/real": real_logits, "Loss/signs/real": tf.sign(real_logits),
-            "Loss/D/loss": loss})
+        loss = (ctx.fake.per_image(losses.discriminator_fake_loss)
+                + ctx.real.per_image(losses.discriminator_real_loss))
+        stats = {**_score_stats(ctx.fake, "fake"), **_score_stats(ctx.real, "real"),
+                 "Loss/D/loss": loss}
+        if ctx.phase.discriminator == "patch":
+            stats["Loss/D/patch"] = loss
+        return TermResult(loss, stats)
 
 
 class GGDRLoss(Term):
@@ -100,7 +107,8 @@ class GGDRLoss(Term):
 
 
 class R1Penalty(Term):
-    """R1 regularisation (gamma / 2) * ||grad_x D(x)||^2 on real images (Dreg).
+    """R1 regularisation (gamma / 2) * ||grad_x D(x)||^2 on real images (Dreg); on a
+    patch-level phase D(x) is the per-image mean of the patch logits, as CDC and MixDL.
 
     Args:
         phase: Phase name.
@@ -113,7 +121,7 @@ class R1Penalty(Term):
 
     def __call__(self, ctx):
         penalty, logits = losses.r1_penalty(
-            lambda img: ctx.run_D(img, ctx.real_c, "r1").logits, ctx.real_img)
+            lambda img: ctx.run_D(img, ctx.real_c, "r1").per_image(), ctx.real_img)
         loss = penalty * (self.gamma / 2)
         return TermResult(loss, {"Loss/scores/real": logits, "Loss/signs/real": tf.sign(logits),
                                  "Loss/r1_penalty": penalty, "Loss/D/reg": loss})
@@ -157,6 +165,18 @@ class PathLengthPenalty(Term):
         self.pl_mean.assign(tf.stop_gradient(new_mean))
         loss = penalty * self.weight
         return TermResult(loss, {"Loss/pl_penalty": penalty, "Loss/G/reg": loss})
+
+
+def _level_at(phases, interval, net):
+    """D's output level ('image'/'patch') in the adversarial phases at the steps that are
+    multiples of `interval` (where lazy regularisation runs; R1 reads the same level)."""
+    cycle = int(np.lcm.reduce([interval] + [p.interval for p in phases]))
+    levels = {p.discriminator for p in phases for step in range(0, cycle, interval)
+              if p.runs_at(step)}
+    if len(levels) != 1:
+        raise ValueError(f"the {net} regularisation interval {interval} falls on steps of both "
+                         f"image- and patch-level phases; make the phases' interval divide it")
+    return levels.pop()
 
 
 class StyleGAN2(Method):
@@ -212,20 +232,31 @@ class StyleGAN2(Method):
                  cfg.G_reg_interval),
                 ("D", lambda: self.D.trainable_variables, DiscriminatorMainLoss, d_reg,
                  cfg.D_reg_interval)]:
-            # Without lazy regularisation the regulariser joins the main phase ("Gboth").
-            main_phase = net + ("both" if interval is None else "main")
-            phases.append(Phase(main_phase, net, trainables))
-            terms.append(main_term(main_phase))
-            if net == "D" and cfg.reg_type == "ggdr":
-                terms.append(GGDRLoss(main_phase, cfg.ggdr_res, cfg.ggdr_weight))
-            if reg_term is None:
-                continue
-            if interval is None:
-                terms.append(reg_term(main_phase))
-            else:
-                phases.append(Phase(net + "reg", net, trainables, int(interval)))
-                terms.append(reg_term(net + "reg"))
+            main_phases = self.adversarial_phases(net, trainables, lazy_reg=interval is not None)
+            for phase in main_phases:
+                phases.append(phase)
+                terms.append(main_term(phase.name))
+                if net == "D" and cfg.reg_type == "ggdr":
+                    terms.append(GGDRLoss(phase.name, cfg.ggdr_res, cfg.ggdr_weight))
+                terms += self.extra_terms(phase)
+                if reg_term is not None and interval is None:
+                    terms.append(reg_term(phase.name))
+            if reg_term is not None and interval is not None:
+                reg_phase = Phase(net + "reg", net, trainables, int(interval),
+                                  discriminator=_level_at(main_phases, int(interval), net))
+                phases.append(reg_phase)
+                terms.append(reg_term(reg_phase.name))
         return phases, terms
+
+    def adversarial_phases(self, net, trainables, lazy_reg):
+        """The phases of `net` ('G' or 'D') that carry its adversarial loss: StyleGAN2 has one,
+        'Gmain'/'Dmain' ('Gboth'/'Dboth' when the regulariser joins it, `lazy_reg` False).
+        Few-shot methods alternate several (MixDL's mixup steps, CDC's anchor steps)."""
+        return [Phase(net + ("main" if lazy_reg else "both"), net, trainables)]
+
+    def extra_terms(self, phase):
+        """Terms a method adds to one of its adversarial phases (MixDL's, CDC's distances)."""
+        return []
 
     def phases(self):
         return list(self._phases)
@@ -239,11 +270,12 @@ class StyleGAN2(Method):
         idx = rng.categorical(seed, self.label_distribution, batch_size)
         return tf.one_hot(idx, self.c_dim, dtype=tf.float32)
 
-    def run_mapping(self, z, c, seed):
-        """G.mapping with style mixing: after a random cutoff the ws come from a second z."""
+    def run_mapping(self, z, c, seed, mixing=True):
+        """G.mapping with style mixing (unless `mixing` is False): after a random cutoff the ws
+        come from a second z."""
         ws = self.G.mapping(z, c, update_w_avg=True)
         prob = self.config.style_mixing_prob
-        if prob > 0:
+        if mixing and prob > 0:
             num_ws = self.G.num_ws
             cutoff = rng.uniform(rng.fold(seed, "cutoff"), [], 1, num_ws, tf.int32,
                                  batched=False)
@@ -255,22 +287,34 @@ class StyleGAN2(Method):
             ws = tf.where(keep[tf.newaxis, :, tf.newaxis], ws, ws2)
         return ws
 
-    def run_synthesis(self, ws, seed, return_features=False):
+    def run_synthesis(self, ws, seed, return_features=False, return_layers=False):
         out = self.G.synthesis(ws, noise_mode="random", noise_seed=rng.fold(seed, "noise"),
-                               return_features=return_features)
-        img, features = out if return_features else (out, None)
-        return GenOutput(img=img, ws=ws, features=features)
+                               return_features=return_features, return_layers=return_layers)
+        out = list(out) if (return_features or return_layers) else [out]
+        img = out.pop(0)
+        features = out.pop(0) if return_features else None
+        layers = out.pop(0) if return_layers else None
+        return GenOutput(img=img, ws=ws, features=features, layers=layers)
 
-    def run_D(self, img, c, seed, return_features=False, return_decoder=False, aligned=None):
+    def run_D(self, img, c, seed, return_features=False, return_decoder=False, aligned=None,
+              return_patches=False, return_embedding=False):
+        """D on augmented images; with `return_patches` one patch head is drawn uniformly
+        from D's heads for this forward (the references draw `p_ind` per D call)."""
         if self.augment_pipe is not None:
             out = self.augment_pipe(img, rng.fold(seed, "augment"), features=aligned)
             img, aligned = out if aligned is not None else (out, None)
-        out = self.D(img, c, return_features=return_features, return_decoder=return_decoder)
-        out = list(out) if (return_features or return_decoder) else [out]
+        requests = (return_features, return_decoder, return_patches, return_embedding)
+        out = self.D(img, c, return_features=return_features, return_decoder=return_decoder,
+                     return_patches=return_patches, return_embedding=return_embedding)
+        out = list(out) if any(requests) else [out]
         logits = out.pop(0)
-        features = out.pop(0) if return_features else None
-        decoder = out.pop(0) if return_decoder else None
-        return DOutput(logits=logits, features=features, decoder=decoder, aligned=aligned)
+        features, decoder, patches, embedding = (out.pop(0) if r else None for r in requests)
+        patch_index = None
+        if return_patches:
+            patch_index = rng.uniform(rng.fold(seed, "patch_head"), [], 0, len(patches),
+                                      tf.int32, batched=False)
+        return DOutput(logits=logits, features=features, decoder=decoder, aligned=aligned,
+                       patches=patches, patch_index=patch_index, embedding=embedding)
 
     def snapshot_pictures(self, z, c):
         """GGDR: 'gfeat', G_ema's features at ggdr_res (PCA to RGB) above D's predictions."""

@@ -157,6 +157,23 @@ class MappingNetwork(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="tfgan_fs")
+def patch_candidates(block_resolutions, channels, patch_res):
+    """[(block resolution, conv name, channels)] of the patch-level D's candidate maps: the
+    discriminator blocks' conv outputs whose resolution is in `patch_res`, in forward order."""
+    found = []
+    for res in block_resolutions:
+        for name, out_res, ch in (("conv0", res, channels[res]),
+                                  ("conv1", res // 2, channels[res // 2])):
+            if out_res in patch_res:
+                found.append((res, name, ch))
+    return found
+
+
+def default_patch_res(img_resolution):
+    """(img_res / 8, img_res / 16), at least (8, 4): (32, 16) at 256x256 as the references."""
+    return (max(img_resolution // 8, 8), max(img_resolution // 16, 4))
+
+
 class SynthesisBlock(keras.layers.Layer):
     """One resolution of the synthesis network: [const |] conv0 (up 2), conv1, [to-RGB].
 
@@ -225,9 +242,13 @@ class SynthesisBlock(keras.layers.Layer):
                 name="const", shape=(self.resolution, self.resolution, self.out_channels),
                 initializer=keras.initializers.RandomNormal(stddev=1.0))
 
-    def call(self, x, img, ws, noise_mode="random", noise_seed=None, force_fp32=False):
+    def call(self, x, img, ws, noise_mode="random", noise_seed=None, force_fp32=False,
+             return_layers=False):
+        """(x, img), and with `return_layers` the list of its conv layers' outputs."""
         dtype = tf.float16 if self.use_fp16 and not force_fp32 else self.compute_dtype
         w_iter = iter(tf.unstack(ws, axis=1))
+        layers = []
+        record = layers.append
         seeds = iter([None] * 3 if noise_seed is None else
                      [rng.fold(noise_seed, self.resolution, i) for i in range(3)])
         layer_args = dict(noise_mode=noise_mode)
@@ -235,24 +256,29 @@ class SynthesisBlock(keras.layers.Layer):
         if self.in_channels == 0:
             x = tf.tile(tf.cast(self.const, dtype)[tf.newaxis], [tf.shape(ws)[0], 1, 1, 1])
             x = self.conv1(x, next(w_iter), noise_seed=next(seeds), **layer_args)
+            record(x)
         elif self.architecture == "resnet":
             x = tf.cast(x, dtype)
             y = self.skip(x, gain=SQRT_HALF)
             x = self.conv0(x, next(w_iter), noise_seed=next(seeds), **layer_args)
+            record(x)
             x = self.conv1(x, next(w_iter), noise_seed=next(seeds), gain=SQRT_HALF,
                            **layer_args)
+            record(x)
             x = y + x
         else:
             x = tf.cast(x, dtype)
             x = self.conv0(x, next(w_iter), noise_seed=next(seeds), **layer_args)
+            record(x)
             x = self.conv1(x, next(w_iter), noise_seed=next(seeds), **layer_args)
+            record(x)
 
         if img is not None:
             img = ops.upsample2d(img, self._filter, impl=self.impl)
         if self.torgb is not None:
             y = tf.cast(self.torgb(x, next(w_iter)), self.compute_dtype)
             img = y if img is None else img + y
-        return x, img
+        return (x, img, layers) if return_layers else (x, img)
 
     def get_config(self):
         return {**super().get_config(), "in_channels": self.in_channels,
@@ -324,20 +350,37 @@ class SynthesisNetwork(keras.layers.Layer):
     def blocks(self):
         return [getattr(self, f"b{res}") for res in self.block_resolutions]
 
+    @property
+    def num_layers(self):
+        """Number of modulated conv layers (1 + 2 per block above 4x4; 13 at 256x256)."""
+        return sum(block.num_conv for block in self.blocks)
+
     def call(self, ws, noise_mode="random", noise_seed=None, force_fp32=False,
-             return_features=False):
+             return_features=False, return_layers=False):
+        """Images; with `return_features` also {resolution: block output} (GGDR); with
+        `return_layers` also the list of every conv layer's output (after noise and activation,
+        before to-RGB, 4x4 conv first; float32), as MixDL's and CDC's `return_feats=True`."""
         ws = tf.cast(ws, self.compute_dtype)
         x = img = None
         features = {}
+        layers = []
         w_idx = 0
         for block in self.blocks:
             block_ws = ws[:, w_idx:w_idx + block.num_conv + block.num_torgb]
             w_idx += block.num_conv
-            x, img = block(x, img, block_ws, noise_mode=noise_mode, noise_seed=noise_seed,
-                           force_fp32=force_fp32)
+            out = block(x, img, block_ws, noise_mode=noise_mode, noise_seed=noise_seed,
+                        force_fp32=force_fp32, return_layers=return_layers)
+            x, img = out[:2]
+            if return_layers:
+                layers += out[2]
             if return_features:
                 features[block.resolution] = tf.cast(x, tf.float32)  # as GGDR's x.float()
-        return (img, features) if return_features else img
+        outputs = [img]
+        if return_features:
+            outputs.append(features)
+        if return_layers:
+            outputs.append([tf.cast(t, tf.float32) for t in layers])
+        return tuple(outputs) if len(outputs) > 1 else img
 
     def get_config(self):
         return {**super().get_config(), "w_dim": self.w_dim,
@@ -389,11 +432,13 @@ class Generator(keras.Model):
         self.built = True
 
     def call(self, z, c=None, truncation_psi=1.0, truncation_cutoff=None, noise_mode="random",
-             noise_seed=None, force_fp32=False, return_features=False, update_w_avg=False):
+             noise_seed=None, force_fp32=False, return_features=False, return_layers=False,
+             update_w_avg=False):
         ws = self.mapping(z, c, truncation_psi=truncation_psi,
                           truncation_cutoff=truncation_cutoff, update_w_avg=update_w_avg)
         return self.synthesis(ws, noise_mode=noise_mode, noise_seed=noise_seed,
-                              force_fp32=force_fp32, return_features=return_features)
+                              force_fp32=force_fp32, return_features=return_features,
+                              return_layers=return_layers)
 
     def get_config(self):
         return {"name": self.name, "z_dim": self.z_dim, "c_dim": self.c_dim, "w_dim": self.w_dim,
@@ -473,7 +518,9 @@ class DiscriminatorBlock(keras.layers.Layer):
                                             trainable=next_trainable(), name="skip")
         self.built = True
 
-    def call(self, x, img, force_fp32=False):
+    def call(self, x, img, force_fp32=False, return_convs=False):
+        """(x, img), and with `return_convs` [(resolution, conv0 output), (resolution / 2,
+        conv1 output)], conv1's before the residual's sqrt(1/2) gain."""
         dtype = tf.float16 if self.use_fp16 and not force_fp32 else self.compute_dtype
         if x is not None:
             x = tf.cast(x, dtype)
@@ -486,12 +533,16 @@ class DiscriminatorBlock(keras.layers.Layer):
         if self.architecture == "resnet":
             y = self.skip(x, gain=SQRT_HALF)
             x = self.conv0(x)
+            h = x
             x = self.conv1(x, gain=SQRT_HALF)
+            convs = [(self.resolution, h), (self.resolution // 2, x / SQRT_HALF)]
             x = y + x
         else:
             x = self.conv0(x)
+            h = x
             x = self.conv1(x)
-        return x, img
+            convs = [(self.resolution, h), (self.resolution // 2, x)]
+        return (x, img, convs) if return_convs else (x, img)
 
     def get_config(self):
         return {**super().get_config(), "in_channels": self.in_channels,
@@ -560,18 +611,20 @@ class DiscriminatorEpilogue(keras.layers.Layer):
                                       impl=self.impl, name="out")
         self.built = True
 
-    def call(self, x, img, cmap=None):
+    def call(self, x, img, cmap=None, return_fc=False):
+        """Logits [N, 1]; with `return_fc` also the fc output [N, in_channels] (the input of
+        the final linear layer)."""
         x = tf.cast(x, self.compute_dtype)
         if self.fromrgb is not None:
             x = x + self.fromrgb(tf.cast(img, self.compute_dtype))
         if self.mbstd is not None:
             x = self.mbstd(x)
         x = self.conv(x)
-        x = self.fc(tf.reshape(x, [-1, self.in_channels * self.resolution ** 2]))
-        x = self.out(x)
+        fc = self.fc(tf.reshape(x, [-1, self.in_channels * self.resolution ** 2]))
+        x = self.out(fc)
         if self.cmap_dim > 0:
             x = tf.reduce_sum(x * cmap, axis=1, keepdims=True) * (1.0 / np.sqrt(self.cmap_dim))
-        return x
+        return (x, fc) if return_fc else x
 
     def get_config(self):
         return {**super().get_config(), "in_channels": self.in_channels,
@@ -604,13 +657,24 @@ class Discriminator(keras.Model):
             upsampling, linear, whose input is D's 4x4 features for the first stage and
             concat(previous stage, D's features at r/2) afterwards; it outputs D's channel
             count at r. Not counted by Freeze-D; always trained.
+        patch_res: Resolutions of the patch-level D's candidate maps (CDC, Ojha et al. 2021;
+            MixDL, Kong et al. 2022), empty = none. The candidates are the outputs of the
+            blocks' convolutions at these resolutions in forward order (conv1 before the
+            residual gain; the 4x4 epilogue is not a candidate). At 256x256 `(32, 16)` gives
+            the references' four: b64.conv1, b32.conv0, b32.conv1, b16.conv0.
+        patch_heads: Number of leading candidates that get a patch head `patch{i}`: a 3x3
+            equalized conv to one channel with bias and leaky ReLU (gain sqrt 2), as the
+            references' `ConvLayer(512, 1, 3)`. Not counted by Freeze-D; always trained.
+        projection_dim: MixDL's projection head `proj` (linear, no activation) on the fc
+            output, 0 = none.
         impl: Op implementation for every layer: 'auto', 'ref' (stock TF ops only) or 'custom'.
     """
 
     def __init__(self, c_dim, img_resolution, img_channels, architecture="resnet",
                  channel_base=32768, channel_max=512, num_fp16_res=0, conv_clamp=None,
                  cmap_dim=None, block_kwargs=None, mapping_kwargs=None, epilogue_kwargs=None,
-                 decoder_res=0, impl="auto", **kwargs):
+                 decoder_res=0, patch_res=(), patch_heads=0, projection_dim=0, impl="auto",
+                 **kwargs):
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         _check_resolution(img_resolution)
@@ -627,6 +691,9 @@ class Discriminator(keras.Model):
         self.mapping_kwargs = dict(mapping_kwargs or {})
         self.epilogue_kwargs = dict(epilogue_kwargs or {})
         self.decoder_res = int(decoder_res or 0)
+        self.patch_res = [int(r) for r in patch_res or ()]
+        self.patch_heads = int(patch_heads or 0)
+        self.projection_dim = int(projection_dim or 0)
         self.impl = ops.check_impl(impl)
         if self.decoder_res and not (8 <= self.decoder_res <= self.img_resolution
                                      and self.decoder_res & (self.decoder_res - 1) == 0):
@@ -667,6 +734,21 @@ class Discriminator(keras.Model):
                 setattr(self, f"b{res}_dec", EqualizedConv2D(
                     in_channels, channels[res], kernel_size=1, activation="linear", up=2,
                     impl=self.impl, name=f"b{res}_dec"))
+            self.patch_candidates = patch_candidates(self.block_resolutions, channels,
+                                                     self.patch_res)
+            if self.patch_heads > len(self.patch_candidates):
+                raise ValueError(
+                    f"patch_heads={self.patch_heads} but patch_res={self.patch_res} gives "
+                    f"{len(self.patch_candidates)} candidate maps at {self.img_resolution}x"
+                    f"{self.img_resolution}: {self.patch_candidates}")
+            for i, (_, _, res_channels) in enumerate(self.patch_candidates[:self.patch_heads]):
+                setattr(self, f"patch{i}", EqualizedConv2D(
+                    res_channels, 1, kernel_size=3, activation="lrelu", impl=self.impl,
+                    name=f"patch{i}"))
+            self.proj = None
+            if self.projection_dim:
+                self.proj = EqualizedDense(channels[4], self.projection_dim, impl=self.impl,
+                                           name="proj")
         self.built = True
 
     @property
@@ -677,17 +759,36 @@ class Discriminator(keras.Model):
     def decoder_blocks(self):
         return [getattr(self, f"b{res}_dec") for res in self.decoder_resolutions]
 
-    def call(self, img, c=None, force_fp32=False, return_features=False, return_decoder=False):
-        """Logits [N, 1]; with `return_features` also {resolution: D features}; with
-        `return_decoder` also the GGDR decoder's {resolution: predicted G features} (float32).
-        Returns `logits`, `(logits, features)`, `(logits, fmaps)` or
-        `(logits, features, fmaps)`."""
+    @property
+    def patch_layers(self):
+        return [getattr(self, f"patch{i}") for i in range(self.patch_heads)]
+
+    def call(self, img, c=None, force_fp32=False, return_features=False, return_decoder=False,
+             return_patches=False, return_embedding=False):
+        """Logits [N, 1], followed by what is requested, in this order:
+
+        - `return_features`: {resolution: D block output};
+        - `return_decoder`: the GGDR decoder's {resolution: predicted G features} (float32);
+        - `return_patches`: the patch heads' logits, a list of [N, r, r, 1] (float32);
+        - `return_embedding`: the projection head on the fc output, [N, projection_dim].
+
+        Returns `logits` alone when nothing is requested, else a tuple.
+        """
         if return_decoder and not self.decoder_res:
             raise ValueError("return_decoder=True needs a discriminator built with decoder_res")
+        if return_patches and not self.patch_heads:
+            raise ValueError("return_patches=True needs a discriminator built with patch_heads")
+        if return_embedding and self.proj is None:
+            raise ValueError("return_embedding=True needs a discriminator built with "
+                             "projection_dim")
         x = None
         features = {}
+        convs = []
         for block in self.blocks:
-            x, img = block(x, img, force_fp32=force_fp32)
+            out = block(x, img, force_fp32=force_fp32, return_convs=return_patches)
+            x, img = out[:2]
+            if return_patches:
+                convs += out[2]
             features[block.resolution // 2] = x
         cmap = None
         if self.c_dim > 0:
@@ -695,12 +796,18 @@ class Discriminator(keras.Model):
                 raise ValueError(f"this discriminator is conditional (c_dim={self.c_dim}): "
                                  "pass labels c of shape [N, c_dim]")
             cmap = self.mapping(None, c)
-        logits = self.b4(x, img, cmap)
+        logits, fc = self.b4(x, img, cmap, return_fc=True)
         outputs = [logits]
         if return_features:
             outputs.append(features)
         if return_decoder:
             outputs.append(self._decode(features))
+        if return_patches:
+            maps = [t for r, t in convs if r in self.patch_res]
+            outputs.append([tf.cast(head(m), tf.float32)
+                            for head, m in zip(self.patch_layers, maps)])
+        if return_embedding:
+            outputs.append(tf.cast(self.proj(fc), tf.float32))
         return tuple(outputs) if len(outputs) > 1 else logits
 
     def _decode(self, features):
@@ -720,4 +827,6 @@ class Discriminator(keras.Model):
                 "num_fp16_res": self.num_fp16_res, "conv_clamp": self.conv_clamp,
                 "cmap_dim": self._cmap_dim_arg, "block_kwargs": self.block_kwargs,
                 "mapping_kwargs": self.mapping_kwargs, "epilogue_kwargs": self.epilogue_kwargs,
-                "decoder_res": self.decoder_res, "impl": self.impl}
+                "decoder_res": self.decoder_res, "patch_res": self.patch_res,
+                "patch_heads": self.patch_heads, "projection_dim": self.projection_dim,
+                "impl": self.impl}

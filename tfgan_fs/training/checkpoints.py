@@ -155,14 +155,21 @@ def _checkpoint_decoder_resolutions(ckpt, key):
                    if m})
 
 
-def _without_decoder(D):
-    """A trackable with D's children except its GGDR decoder layers (same checkpoint names)."""
-    decoder = {block.name for block in D.decoder_blocks}
+def _without(D, layers):
+    """A trackable with D's children except `layers` (names; same checkpoint names)."""
     proxy = tf.Module(name=D.name)
     for name, child in D._trackable_children().items():
-        if name not in decoder:
+        if name not in layers:
             setattr(proxy, name, child)
     return proxy
+
+
+def _new_heads(D, key, ckpt):
+    """Names of D's few-shot heads (patch heads, projection) that `ckpt` does not have."""
+    saved = {name.split("/")[1] for name, _ in tf.train.list_variables(str(ckpt / STATE_PREFIX))
+             if name.startswith(key + "/")}
+    heads = [layer.name for layer in D.patch_layers] + ([D.proj.name] if D.proj else [])
+    return [name for name in heads if name not in saved]
 
 
 def _decoder_plan(networks, ckpt):
@@ -179,9 +186,15 @@ def _decoder_plan(networks, ckpt):
     for key, net in list(networks.items()):
         if not isinstance(net, Discriminator):
             continue
+        skip = _new_heads(net, key, ckpt)
+        if skip:
+            notes.append(f"Note: {key} in {ckpt} has no {', '.join(skip)}: they keep their "
+                         "random initialisation (new patch-level/projection heads).")
         have = _checkpoint_decoder_resolutions(ckpt, key)
         want = list(net.decoder_resolutions)
         if have == want:
+            if skip:
+                networks[key] = _without(net, set(skip))
             continue
         if have:
             res = have[-1]
@@ -192,7 +205,7 @@ def _decoder_plan(networks, ckpt):
                 f"cannot initialise from {ckpt}: its {key} has GGDR's decoder up to {res}x{res} "
                 f"({', '.join(f'b{r}_dec' for r in have)}), but {this}. Train with "
                 f"--reg_type=ggdr --ggdr_res={res} to use that discriminator.")
-        networks[key] = _without_decoder(net)
+        networks[key] = _without(net, {b.name for b in net.decoder_blocks} | set(skip))
         notes.append(f"Note: {key} in {ckpt} has no GGDR decoder (a StyleGAN2 discriminator): "
                      f"loaded {key} without it; its decoder layers "
                      f"{', '.join(b.name for b in net.decoder_blocks)} keep their random "
@@ -224,6 +237,17 @@ def restore_weights(networks, path, log=None):
     for note in notes if log else ():
         log(note)
     return ckpt
+
+
+def check_source_resolution(path, resolution):
+    """Raises CheckpointError if the generator saved at `path` is not `resolution` pixels."""
+    ckpt, configs = load_network_configs(path)
+    res = configs.get("G_ema", configs.get("G", {})).get("img_resolution")
+    if res is not None and int(res) != int(resolution):
+        raise CheckpointError(
+            f"--init_from: the generator in {ckpt} makes {res}x{res} images but the training "
+            f"data is {resolution}x{resolution}; use data at {res}x{res} (dataset_tool.py "
+            f"--resolution={res}) or a source network of {resolution}x{resolution}")
 
 
 def load_network_configs(path):

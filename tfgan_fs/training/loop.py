@@ -1,7 +1,7 @@
 """The training loop: data in, phases run, EMA, ticks, snapshots, checkpoints. No loss math.
 
 Follows the schedule of NVlabs/stylegan2-ada-pytorch `training_loop.py`: every step fetches one
-global batch of reals and runs each phase whose interval divides the step index (each phase with
+global batch of reals and runs each phase due at the step index (`Phase.runs_at`; each phase with
 its own random stream), then updates G_ema. Every `kimg_per_tick` thousand images it prints a
 status line and writes stats.jsonl and TensorBoard scalars; every `snap` ticks (and at the end)
 it writes an image grid and a checkpoint.
@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from tfgan_fs import images as image_io
 from tfgan_fs.augment import AdaController, make_augment
-from tfgan_fs.methods import StyleGAN2
+from tfgan_fs.methods import build_method
 from tfgan_fs.metrics.detectors import Detectors, require_networks
 from tfgan_fs.metrics.metric_main import MetricContext, calc_metric, report_metric
 from tfgan_fs.metrics.stats_cache import StatsCache, default_cache_dir
@@ -76,7 +76,7 @@ def _gpu_peak_mem_gb():
 
 
 class Trainer:
-    """Builds a StyleGAN2 run from TrainingOptions and trains it.
+    """Builds a run of the options' method (StyleGAN2, MixDL, CDC) and trains it.
 
     Args:
         options: TrainingOptions.
@@ -107,8 +107,10 @@ class Trainer:
         aug = options.augment
         with self.strategy.scope():
             self.augment_pipe = make_augment(aug.mode, aug.augpipe, aug.p)
-            self.method = StyleGAN2(options.method, info.resolution, info.channels, labels,
-                                    augment_pipe=self.augment_pipe)
+            self.method = build_method(options.method_name, options.method, options.fewshot,
+                                       seed=options.seed, img_resolution=info.resolution,
+                                       img_channels=info.channels, label_distribution=labels,
+                                       augment_pipe=self.augment_pipe)
             self.method.build_optimizers()
         self.ada = None
         if aug.mode == "ada":
@@ -123,10 +125,14 @@ class Trainer:
                      f"{self.progress.nimg.numpy() / 1000:.3f}, step "
                      f"{int(self.progress.step.numpy())}")
         elif init_from is not None:
+            checkpoints.check_source_resolution(init_from, info.resolution)
             net = self.method.networks
             src = checkpoints.restore_weights({k: net[k] for k in ("G", "D", "G_ema")}, init_from,
                                               log=self.log)
+            self.method.on_init_from()
             self.log(f"Initialised G, D and G_ema from {src}")
+        elif options.method_name == "cdc":
+            raise ValueError("--method=cdc needs --init_from: the source generator to adapt")
 
         self.phase_steps = [(phase, make_phase_step(self.method, phase, self.strategy,
                                                     jit_compile=jit_compile))
@@ -266,7 +272,7 @@ class Trainer:
         step = int(self.progress.step.numpy())
         seed = tf.constant([opts.seed, step], tf.int64)
         for phase, step_fn in self.phase_steps:
-            if step % phase.interval == 0:
+            if phase.runs_at(step):
                 stats = step_fn(real_img, real_c, seed)
                 tick_stats.add(stats)
                 if self.ada is not None and "Loss/signs/real" in stats:

@@ -12,7 +12,8 @@ from typing import Optional
 
 from tfgan_fs.augment.presets import AUGPIPE_SPECS, xla_compatible
 from tfgan_fs.configs import stylegan2 as presets
-from tfgan_fs.methods import AdamConfig, StyleGAN2Config
+from tfgan_fs.methods import METHOD_NAMES, AdamConfig, StyleGAN2Config, fewshot_defaults
+from tfgan_fs.networks import default_patch_res, patch_candidates
 from tfgan_fs.metrics.names import parse_metric_list
 
 AUG_MODES = ("ada", "noaug", "fixed", "diffaugment")
@@ -70,6 +71,8 @@ class TrainingOptions:
         metrics: Metric names evaluated at every snapshot.
         metric_networks: Feature-network files {'inception', 'vgg16', 'lpips'} (None: env var).
         metrics_cache: Real-statistics cache directory (None: the default).
+        method_name: 'stylegan2', 'mixdl' or 'cdc'.
+        fewshot: The few-shot method's settings (MixDLConfig / CDCConfig fields), or None.
     """
     data: str
     cond: bool
@@ -94,6 +97,8 @@ class TrainingOptions:
     metrics: list = dataclasses.field(default_factory=list)
     metric_networks: dict = dataclasses.field(default_factory=dict)
     metrics_cache: Optional[str] = None
+    method_name: str = "stylegan2"
+    fewshot: Optional[dict] = None
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -230,6 +235,9 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
     _ggdr_options(args, method, info.resolution)
     if method.reg_type == "ggdr":
         desc += f"-ggdr{method.ggdr_res[0]}"
+    method_name, fewshot = _fewshot_options(args, method, info, batch, max_images)
+    if method_name != "stylegan2":
+        desc += f"-{method_name}"
     freezed = int(get("freezed", 0))
     _require(freezed >= 0, "freezed", f"must be >= 0, got {freezed}")
     if freezed:
@@ -245,7 +253,71 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         ema_kimg=ema_kimg, ema_rampup=spec.ramp, fp32=fp32, cfg=cfg, desc=desc,
         num_replicas=num_replicas, method=method, augment=augment, metrics=metrics,
         metric_networks={k: args.get(k) for k in ("inception", "vgg16", "lpips")},
-        metrics_cache=args.get("cache_dir"))
+        metrics_cache=args.get("cache_dir"), method_name=method_name, fewshot=fewshot)
+
+
+FEWSHOT_FLAGS = {"mixdl": ("mixup_every", "mixup_dist", "dir_div", "kl_wt", "d_kl_wt",
+                           "patch_heads"),
+                 "cdc": ("n_train", "subspace_std", "subspace_freq", "feat_const_batch", "kl_wt",
+                         "patch_heads")}
+
+
+def _fewshot_options(args, method, info, batch, max_images):
+    """--method and the few-shot flags -> (method name, settings dict or None); gives D the
+    patch heads (and MixDL's projection head)."""
+    name = args.get("method") or "stylegan2"
+    _require(name in METHOD_NAMES, "method",
+             f"must be one of {', '.join(METHOD_NAMES)}, got {name!r}")
+    allowed = FEWSHOT_FLAGS.get(name, ())
+    for flag in sorted({f for fl in FEWSHOT_FLAGS.values() for f in fl} - set(allowed)):
+        _require(args.get(flag) is None, flag,
+                 f"not a setting of --method={name} (only of --method="
+                 f"{'/'.join(m for m, fl in FEWSHOT_FLAGS.items() if flag in fl)})")
+    if name == "stylegan2":
+        return name, None
+    images = max_images or info.count
+    _require(images >= batch, "batch", f"--method={name} mixes and compares the samples of a "
+             f"batch and needs at least as many training images as the batch: {images} "
+             f"image(s) for --batch={batch}; lower --batch or add images")
+    if name == "cdc":
+        _require(bool(args.get("init_from")), "init_from",
+                 "--method=cdc adapts a pretrained generator: give its run directory or "
+                 "checkpoint (e.g. converted with tools/convert_pkl.py)")
+    fewshot = fewshot_defaults(name)
+    for flag in allowed:
+        if flag != "patch_heads" and args.get(flag) is not None:
+            fewshot[flag] = type(fewshot[flag])(args[flag])
+    for flag in ("mixup_every", "subspace_freq", "n_train"):
+        if flag in fewshot:
+            minimum = 2 if flag == "mixup_every" else 1
+            _require(fewshot[flag] >= minimum, flag, f"must be >= {minimum}, got {fewshot[flag]}")
+    if "feat_const_batch" in fewshot:
+        _require(fewshot["feat_const_batch"] >= 3, "feat_const_batch",
+                 f"must be >= 3, got {fewshot['feat_const_batch']}")
+    for flag in ("kl_wt", "d_kl_wt", "dir_div", "subspace_std"):
+        if flag in fewshot:
+            _require(fewshot[flag] >= 0 if flag != "dir_div" else fewshot[flag] > 0, flag,
+                     f"must be {'> 0' if flag == 'dir_div' else '>= 0'}, got {fewshot[flag]}")
+    # R1 (every D_reg_interval steps) must always fall on steps of one D level.
+    cycle = fewshot.get("mixup_every", fewshot.get("subspace_freq"))
+    flag = "mixup_every" if name == "mixdl" else "subspace_freq"
+    _require(method.D_reg_interval is None or method.D_reg_interval % cycle == 0, flag,
+             f"must divide the R1 interval {method.D_reg_interval}, got {cycle}")
+
+    kw = method.D_kwargs
+    patch_res = default_patch_res(info.resolution)
+    block_res = [2 ** i for i in range(int(math.log2(info.resolution)), 2, -1)]
+    channels = {r: min(kw["channel_base"] // r, kw["channel_max"]) for r in block_res + [4, 2]}
+    available = len(patch_candidates(block_res, channels, patch_res))
+    heads = args.get("patch_heads")
+    heads = (available if name == "mixdl" else 1) if heads is None else int(heads)
+    _require(1 <= heads <= available, "patch_heads",
+             f"must be between 1 and {available} (D's candidate maps at {patch_res} for "
+             f"{info.resolution}x{info.resolution}), got {heads}")
+    kw.update(patch_res=list(patch_res), patch_heads=heads)
+    if name == "mixdl":
+        kw["projection_dim"] = channels[4]
+    return name, fewshot
 
 
 REG_TYPES = ("none", "ggdr")

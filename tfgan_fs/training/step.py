@@ -38,7 +38,7 @@ def make_phase_step(method, phase, strategy, jit_compile=False):
     (folded with the phase name, so each phase draws its own latents and noise), and returns
     {stat name: [sum, count]} over all replicas.
 
-    The loss is sum over terms of mean(term loss) * phase.interval, each mean taken over the
+    The loss is sum over terms of mean(term loss) * phase.loss_scale, each mean taken over the
     global batch (losses are divided by the replica count because optimizers sum gradients over
     replicas).
     """
@@ -63,7 +63,7 @@ def make_phase_step(method, phase, strategy, jit_compile=False):
                 result = term(ctx)
                 loss += distribute.global_mean(tf.cast(result.loss, tf.float32))
                 _merge_stats(merged, result.stats)
-            loss = loss * float(phase.interval)
+            loss = loss * phase.loss_scale
         grads = tape.gradient(loss, sources,
                               unconnected_gradients=tf.UnconnectedGradients.ZERO)
         optimizer.apply_gradients(zip([sanitize_gradient(g) for g in grads], trainables))
