@@ -1,5 +1,10 @@
 """tfgan_fs/interpolation.py against G's own outputs and a NumPy lerp of the ws; the animated
-GIF writer."""
+GIF writer; tools/generate.py --interpolate (subprocesses) on a tiny saved run."""
+
+import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import PIL.Image
@@ -8,9 +13,20 @@ import tensorflow as tf
 
 from tfgan_fs import images as image_io
 from tfgan_fs import interpolation
+from tfgan_fs.export import seed_latents
+from tfgan_fs.methods import StyleGAN2, StyleGAN2Config
 from tfgan_fs.networks import Generator
+from tfgan_fs.training import checkpoints
 
+REPO = pathlib.Path(__file__).resolve().parents[2]
+GENERATE = str(REPO / "tools" / "generate.py")
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 RES, Z_DIM, C_DIM = 16, 8, 2
+
+
+def run_tool(args):
+    return subprocess.run([sys.executable, GENERATE] + [str(a) for a in args], env=ENV,
+                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +154,59 @@ def test_save_gif_writes_every_frame_and_loops(tmp_path):
     assert "loop" not in PIL.Image.open(tmp_path / "gray.gif").info
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gif", "gray.gif"]
 
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A saved run of a tiny conditional StyleGAN2 (untrained, weights perturbed)."""
+    cfg = StyleGAN2Config(
+        G_kwargs=dict(z_dim=Z_DIM, w_dim=8, mapping_kwargs=dict(num_layers=1),
+                      synthesis_kwargs=dict(channel_base=64, channel_max=8)),
+        D_kwargs=dict(channel_base=64, channel_max=8, epilogue_kwargs=dict(mbstd_group_size=2)))
+    method = StyleGAN2(cfg, RES, 3, label_distribution=[0.5, 0.5])
+    method.build_optimizers()
+    for i, v in enumerate(method.G_ema.weights):
+        v.assign(v + 0.05 * tf.random.stateless_normal(v.shape, [i, 3]))
+    run_dir = tmp_path_factory.mktemp("interp") / "run"
+    checkpoints.RunState(method, checkpoints.Progress()).save(run_dir / "checkpoints")
+    return run_dir, checkpoints.load_network(run_dir, "G_ema")
+
+
+def test_generate_interpolate_writes_the_grid_and_a_looping_gif(tiny_run, tmp_path):
+    run_dir, G = tiny_run
+    seeds = [3, 7, 1]
+    c = np.eye(C_DIM, dtype=np.float32)[[1, 1, 1]]
+    result = run_tool([f"--network={run_dir}", "--interpolate=3,7,1", "--interp_steps=4",
+                       "--interp_ms=80", "--class=1", "--trunc=0.7", f"--outdir={tmp_path}"])
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["interpolation.gif",
+                                                          "interpolation.png"]
+    grid = np.asarray(PIL.Image.open(tmp_path / "interpolation.png"))
+    assert grid.shape == (2 * RES, 5 * RES, 3)
+    # The seeds' z as for --seeds (the reference's RandomState draw), in the given order.
+    z = np.concatenate([np.random.RandomState(s).randn(1, Z_DIM) for s in seeds])
+    expected = interpolation.interpolation_grid(G, z, c, steps=5, truncation_psi=0.7)
+    assert_close_uint8(grid, expected)
+    gif = PIL.Image.open(tmp_path / "interpolation.gif")
+    assert gif.n_frames == 3 * 4 and gif.info["loop"] == 0 and gif.info["duration"] == 80
+    assert gif.size == (RES, RES)
+
+    # --seed_rng=tf draws z as an export's from_seeds does.
+    tf_out = tmp_path / "tf"
+    result = run_tool([f"--network={run_dir}", "--interpolate=3,7", "--seed_rng=tf",
+                       "--class=0", f"--outdir={tf_out}"])
+    assert result.returncode == 0, result.stderr
+    grid = np.asarray(PIL.Image.open(tf_out / "interpolation.png"))
+    expected = interpolation.interpolation_grid(G, seed_latents([3, 7], Z_DIM).numpy(),
+                                                np.eye(C_DIM, dtype=np.float32)[[0, 0]],
+                                                steps=13)
+    assert grid.shape == (RES, 13 * RES, 3)
+    assert_close_uint8(grid, expected)
+
+
+def test_generate_interpolate_needs_two_seeds(tiny_run, tmp_path):
+    run_dir, _ = tiny_run
+    result = run_tool([f"--network={run_dir}", "--interpolate=5", "--class=1",
+                       f"--outdir={tmp_path / 'out'}"])
+    assert result.returncode == 1
+    assert "error: --interpolate needs at least 2 seeds" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
