@@ -1,4 +1,4 @@
-"""Converting generator outputs to uint8 and writing images and image grids."""
+"""Converting generator outputs to uint8 and writing images, image grids and animations."""
 
 import os
 import pathlib
@@ -42,4 +42,25 @@ def save_image(image, path):
         image = image[..., 0]
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     PIL.Image.fromarray(image).save(tmp, format="PNG")
+    os.replace(tmp, path)
+
+
+def save_gif(frames, path, duration_ms=50, loop=True):
+    """Saves uint8 frames [F, H, W, C] (C = 1 or 3) as an animated GIF through a temporary file.
+
+    Each frame shows for `duration_ms` (GIF stores hundredths of a second); with `loop` the
+    animation repeats forever. Pillow reduces each frame to a 256-colour palette and merges
+    consecutive identical frames into one longer frame.
+    """
+    path = pathlib.Path(path)
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or not len(frames):
+        raise ValueError(f"frames must have shape [F, H, W, C] with F >= 1, got {frames.shape}")
+    if frames.shape[-1] == 1:
+        frames = frames[..., 0]
+    pictures = [PIL.Image.fromarray(frame) for frame in frames]
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    options = {"loop": 0} if loop else {}
+    pictures[0].save(tmp, format="GIF", save_all=True, append_images=pictures[1:],
+                     duration=int(duration_ms), **options)
     os.replace(tmp, path)

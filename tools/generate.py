@@ -5,6 +5,7 @@ Examples:
         --outdir=out
     python tools/generate.py --network=RUN_DIR --seeds=0-7 --trunc=0.7 --class=2 --outdir=out
     python tools/generate.py --network=models/G --seeds=0-7 --outdir=out   # tools/export.py
+    python tools/generate.py --network=RUN_DIR --interpolate=3,7,12 --outdir=out
 
 Each seed s gives z = numpy.random.RandomState(s).randn(1, z_dim) (as in the reference), so a
 seed names the same image for the same network. With --seed_rng=tf, z is the stateless TF draw
@@ -12,6 +13,13 @@ of an export's `from_seeds` signature instead (see tfgan_fs/export/latents.py).
 An exported SavedModel (a version directory, or a TF Serving base directory: its newest
 version) gives the same images as the checkpoint it was exported from; it has constant noise
 and truncates all ws. Writes seed0000.png ... and grid.png.
+
+With --interpolate=A,B,... the seeds A, B, ... (z as for --seeds) are keyframes of a walk in W
+(tfgan_fs/interpolation.py) and the tool writes, instead of seed images, interpolation.png (one
+row per consecutive pair, --interp_steps + 1 columns from one keyframe to the next) and
+interpolation.gif (--interp_steps frames per segment, through all keyframes and back to the
+first, looping). A smooth walk means a smooth latent space; one that jumps from one training
+image to the next is the "stair-like" space of an overfitted few-shot generator.
 """
 
 import os
@@ -41,6 +49,11 @@ flags.DEFINE_boolean("grid", True, "Also write grid.png with all images.")
 flags.DEFINE_integer("batch", 16, "Images generated per batch.")
 flags.DEFINE_enum("seed_rng", "numpy", ["numpy", "tf"], "Seed -> z: 'numpy' as the reference "
                   "(RandomState(seed).randn), 'tf' as an export's from_seeds signature.")
+flags.DEFINE_string("interpolate", None, "Keyframe seeds A,B,... (at least 2): write "
+                    "interpolation.png and interpolation.gif (a walk in W) instead of seed images.")
+flags.DEFINE_integer("interp_steps", 12, "Frames per keyframe-to-keyframe segment of "
+                     "--interpolate (the picture has one more column: both ends).")
+flags.DEFINE_integer("interp_ms", 50, "Milliseconds per frame of interpolation.gif.")
 flags.mark_flags_as_required(["network", "outdir"])
 
 
@@ -64,6 +77,20 @@ def main(argv):
         fail(f"--seeds: {err}")
     if FLAGS.batch < 1:
         fail("--batch must be >= 1")
+    keyframes = None
+    if FLAGS.interpolate is not None:
+        try:
+            keyframes = parse_int_ranges(FLAGS.interpolate)
+        except ValueError as err:
+            fail(f"--interpolate: {err}")
+        if len(keyframes) < 2:
+            fail(f"--interpolate needs at least 2 seeds (keyframes), got {FLAGS.interpolate!r}")
+        if FLAGS.interp_steps < 1:
+            fail("--interp_steps must be >= 1")
+        if FLAGS.interp_ms < 10:
+            fail("--interp_ms must be >= 10 (GIF stores hundredths of a second)")
+        if FLAGS.noise_mode != "const":
+            fail("--noise_mode: --interpolate uses constant noise (so that only w changes)")
     batch = FLAGS.batch
     if find_saved_model(FLAGS.network) is not None:
         if FLAGS.noise_mode != "const":
@@ -76,6 +103,9 @@ def main(argv):
             G = ExportedGenerator(FLAGS.network)
         except ValueError as err:
             fail(f"--network: {err}")
+        if keyframes is not None:
+            fail("--interpolate needs G's mapping and synthesis: pass the run or checkpoint "
+                 "instead of an exported SavedModel")
         batch = min(batch, G.max_batch or batch)
 
         def generate(z, c):
@@ -112,6 +142,10 @@ def main(argv):
 
     outdir = pathlib.Path(FLAGS.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    if keyframes is not None:
+        write_interpolation(G, latents(keyframes).astype(np.float32),
+                            np.repeat(label, len(keyframes), 0), outdir, batch)
+        return
     results = []
     for i in tqdm.trange(0, len(seeds), batch, desc="Generating", unit="batch"):
         chunk = seeds[i:i + batch]
@@ -125,6 +159,21 @@ def main(argv):
         columns = int(np.ceil(np.sqrt(len(imgs))))
         image_io.save_image(image_io.make_grid(imgs, columns), outdir / "grid.png")
     print(f"Wrote {len(seeds)} images to {outdir}")
+
+
+def write_interpolation(G, z, c, outdir, batch):
+    """Writes interpolation.png and interpolation.gif of keyframes z [K, z_dim], labels c."""
+    from tfgan_fs import images as image_io
+    from tfgan_fs import interpolation
+
+    options = dict(truncation_psi=FLAGS.trunc, truncation_cutoff=FLAGS.trunc_cutoff, batch=batch)
+    grid = interpolation.interpolation_grid(G, z, c, steps=FLAGS.interp_steps + 1, **options)
+    image_io.save_image(grid, outdir / "interpolation.png")
+    frames = interpolation.w_interpolation_frames(G, z, c, steps=FLAGS.interp_steps, loop=True,
+                                                  **options)
+    image_io.save_gif(frames, outdir / "interpolation.gif", duration_ms=FLAGS.interp_ms)
+    print(f"Wrote interpolation.png ({len(z) - 1} rows) and interpolation.gif ({len(frames)} "
+          f"frames) to {outdir}")
 
 
 if __name__ == "__main__":
