@@ -70,6 +70,7 @@ class TrainingOptions:
         metrics: Metric names evaluated at every snapshot.
         metric_networks: Feature-network files {'inception', 'vgg16', 'lpips'} (None: env var).
         metrics_cache: Real-statistics cache directory (None: the default).
+        metric_data: Dataset spec of the full real set of fid/kid/pr (None: `data`).
     """
     data: str
     cond: bool
@@ -94,6 +95,7 @@ class TrainingOptions:
     metrics: list = dataclasses.field(default_factory=list)
     metric_networks: dict = dataclasses.field(default_factory=dict)
     metrics_cache: Optional[str] = None
+    metric_data: Optional[str] = None
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -110,8 +112,8 @@ class TrainingOptions:
 
 
 # Flags that may change when a run is resumed (schedule and bookkeeping, not the model).
-RESUMABLE_OVERRIDES = ("kimg", "tick", "snap", "keep", "workers", "metrics", "inception",
-                       "vgg16", "lpips", "cache_dir", "impl")
+RESUMABLE_OVERRIDES = ("kimg", "tick", "snap", "keep", "workers", "metrics", "metric_data",
+                       "inception", "vgg16", "lpips", "cache_dir", "impl")
 IMPLS = ("auto", "ref", "custom")  # tfgan_fs.ops.VALID_IMPLS
 
 
@@ -245,7 +247,7 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         ema_kimg=ema_kimg, ema_rampup=spec.ramp, fp32=fp32, cfg=cfg, desc=desc,
         num_replicas=num_replicas, method=method, augment=augment, metrics=metrics,
         metric_networks={k: args.get(k) for k in ("inception", "vgg16", "lpips")},
-        metrics_cache=args.get("cache_dir"))
+        metrics_cache=args.get("cache_dir"), metric_data=args.get("metric_data"))
 
 
 REG_TYPES = ("none", "ggdr")
@@ -442,6 +444,8 @@ def apply_resume_overrides(options, args, num_replicas):
         updates["metric_networks"] = {**options.metric_networks, **networks}
     if args.get("cache_dir") is not None:
         updates["metrics_cache"] = args["cache_dir"]
+    if args.get("metric_data") is not None:
+        updates["metric_data"] = args["metric_data"]
     if args.get("impl") is not None:  # which kernels run, not what is computed
         impl = _impl(args["impl"])
         updates["method"] = dataclasses.replace(
