@@ -5,6 +5,9 @@ Example:
         --network=training-runs/00003-afhqcat-mirror-paper512 \
         --inception=weights/classify_image_graph_def.pb
 
+Few-shot runs: the training images are the run's first --max_images of --data; FID/KID/PR can
+compare with a separate full real set instead (--metric_data, default: the run's).
+
 Prints one JSON line per metric and appends it to the run directory's metric-<name>.jsonl.
 Real-data statistics are cached (--cache_dir) and reused while the dataset and the feature
 network are unchanged. Weight files: see README.md, "Metrics".
@@ -27,9 +30,10 @@ from tfgan_fs.cli import metric_flags  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint to evaluate (its G_ema).")
-flags.DEFINE_string("data", None, "Dataset of the real images (default: the run's --data).")
-flags.DEFINE_integer("max_images", None, "Use the first N dataset images as the real set's "
-                     "source and as few-shot cluster centres (default: the run's).")
+flags.DEFINE_string("data", None, "Dataset of the training images (default: the run's --data).")
+flags.DEFINE_integer("max_images", None, "The run's training images: the first N of --data, "
+                     "which the few-shot metrics (nn_*, intra_*) compare samples with "
+                     "(default: the run's).")
 flags.DEFINE_integer("batch", 64, "Images per feature-extraction batch (all replicas).")
 flags.DEFINE_integer("seed", 0, "Seed of the generated samples.")
 metric_flags.define_metric_flags(default_metrics="fid50k_full")
@@ -45,7 +49,8 @@ def main(argv):
 
     from tfgan_fs.cli.metric_flags import metric_setup
     from tfgan_fs.data import DatasetError, open_dataset
-    from tfgan_fs.metrics.metric_main import MetricContext, calc_metric, report_metric
+    from tfgan_fs.metrics.metric_main import (MetricContext, calc_metric, open_metric_data,
+                                              report_metric)
     from tfgan_fs.metrics.weights import MissingWeightsError
     from tfgan_fs.training import checkpoints
     from tfgan_fs.training.options import TrainingOptions
@@ -73,9 +78,12 @@ def main(argv):
             fail(f"--data {data_spec} has {data.info.resolution}x{data.info.resolution}x"
                  f"{data.info.channels} images but the network generates {G.img_resolution}x"
                  f"{G.img_resolution}x{G.img_channels}")
+        metric_data_spec = FLAGS.metric_data or (options.metric_data if options else None)
         ctx = MetricContext(data=data, data_spec=data_spec, detectors=detectors,
                             strategy=strategy, cache=cache, batch_size=FLAGS.batch,
-                            max_images=max_images, seed=FLAGS.seed)
+                            max_images=max_images, seed=FLAGS.seed,
+                            metric_data=open_metric_data(metric_data_spec, data.info),
+                            metric_data_spec=metric_data_spec)
         for spec in specs:
             result = calc_metric(spec.name, G, ctx)
             print(report_metric(result, run_dir=run_dir, network=ckpt))

@@ -153,7 +153,7 @@ OPTION_FLAGS = ("data", "cond", "mirror", "max_images", "seed", "kimg", "tick", 
                 "augpipe", "freezed", "reg_type", "ggdr_res", "ggdr_weight", "method",
                 "mixup_every", "mixup_dist", "dir_div", "kl_wt", "d_kl_wt", "patch_heads",
                 "n_train", "subspace_std", "subspace_freq", "feat_const_batch", "metrics",
-                "inception", "vgg16", "lpips", "cache_dir", "impl")
+                "metric_data", "inception", "vgg16", "lpips", "cache_dir", "impl")
 
 
 def _given_args():
@@ -202,6 +202,7 @@ def main(argv):
 
     from tfgan_fs.data import DatasetError, open_dataset
     from tfgan_fs.metrics.detectors import Detectors, require_networks
+    from tfgan_fs.metrics.metric_main import open_metric_data
     from tfgan_fs.metrics.weights import MissingWeightsError
     from tfgan_fs.training import checkpoints, options as options_lib
     from tfgan_fs.training.loop import Trainer, TrainingDivergedError
@@ -250,6 +251,7 @@ def main(argv):
 
         # Everything a run needs is checked before its directory is created.
         require_networks(options.metrics, Detectors(**options.metric_networks))
+        open_metric_data(options.metric_data, data.info)
         if not is_chief(strategy):
             # Other workers of a multi-worker run write nothing to the run directory (their
             # share of each checkpoint save goes to a scratch directory that is deleted).

@@ -1,7 +1,9 @@
 """Set-level LPIPS statistics with a stand-in distance (mean squared difference) against
-brute-force loops; batch-size invariance; intra-cluster LPIPS on hand-built clusters."""
+brute-force loops; batch-size invariance; intra-cluster LPIPS on hand-built clusters; MixDL's
+repeated runs and nearest-training-image distance; the pixel distance; mean and std."""
 
 import itertools
+import statistics
 import warnings
 
 import numpy as np
@@ -9,7 +11,9 @@ import pytest
 import tensorflow as tf
 
 from tfgan_fs.metrics.lpips_sets import (intra_cluster_distance, intra_cluster_distances,
-                                         mean_pairwise_distance, pairwise_distance_matrix)
+                                         mean_and_std, mean_pairwise_distance,
+                                         mean_pairwise_distance_runs, nearest_distances,
+                                         pairwise_distance_matrix, pixel_distance)
 
 
 class _MeanSquaredDistance:
@@ -142,3 +146,58 @@ def test_intra_cluster_matches_brute_force_on_random_sets():
             assert intra_cluster_distance(samples, centers, _MeanSquaredDistance(),
                                           batch_size=batch_size) == pytest.approx(
                 np.mean(expected), rel=1e-12)
+
+
+def test_mean_pairwise_distance_runs_are_consecutive_groups():
+    images = _images(15, seed=6)
+    expected = [np.mean([_msd(images[5 * r + i], images[5 * r + j])
+                         for i, j in itertools.combinations(range(5), 2)]) for r in range(3)]
+    for batch_size in [1, 4, 64]:
+        fn = _MeanSquaredDistance()
+        got = mean_pairwise_distance_runs(images, 3, fn, batch_size=batch_size)
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        assert sum(fn.batch_sizes) == 3 * 10   # pairs within runs only
+    np.testing.assert_allclose(mean_pairwise_distance_runs(images, 1, _MeanSquaredDistance()),
+                               [mean_pairwise_distance(images, _MeanSquaredDistance())])
+    with pytest.raises(ValueError, match="equal runs"):
+        mean_pairwise_distance_runs(images, 4, _MeanSquaredDistance())
+    with pytest.raises(ValueError, match="at least 2"):
+        mean_pairwise_distance_runs(images, 15, _MeanSquaredDistance())
+
+
+def test_nearest_distances_match_loops():
+    samples, references = _images(9, seed=7), _images(4, seed=8)
+    expected = [min(_msd(s, r) for r in references) for s in samples]
+    for batch_size in [1, 5, 64]:
+        fn = _MeanSquaredDistance()
+        got = nearest_distances(samples, references, fn, batch_size=batch_size)
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        assert max(fn.batch_sizes) <= batch_size
+    # A copy of a reference is at distance 0 (memorisation).
+    copies = np.concatenate([references[2:3], samples[:2]])
+    assert nearest_distances(copies, references, _MeanSquaredDistance())[0] == 0.0
+    with pytest.raises(ValueError, match="reference"):
+        nearest_distances(samples, references[:0], _MeanSquaredDistance())
+
+
+def test_pixel_distance_is_the_mean_squared_difference():
+    a, b = _images(6, seed=9), _images(6, seed=10)
+    expected = [_msd(x, y) for x, y in zip(a, b)]
+    np.testing.assert_allclose(pixel_distance(a, b), expected, rtol=1e-12)
+    np.testing.assert_allclose(pixel_distance(tf.constant(a), tf.constant(b)), expected,
+                               rtol=1e-12)
+    ones = np.ones((2, 3, 3, 3), np.float32)
+    np.testing.assert_array_equal(pixel_distance(-ones, ones), [4.0, 4.0])   # the maximum
+    np.testing.assert_array_equal(pixel_distance(ones, ones), [0.0, 0.0])
+    # As a set distance it gives the same statistics as the stand-in.
+    assert mean_pairwise_distance(a, pixel_distance, batch_size=4) == pytest.approx(
+        mean_pairwise_distance(a, _MeanSquaredDistance()), rel=1e-12)
+
+
+def test_mean_and_std_as_mixdl_and_cdc_print_them():
+    values = [0.3, 0.5, float("nan"), 0.4, 0.9]
+    mean, std = mean_and_std(values)
+    assert mean == pytest.approx(statistics.mean([0.3, 0.5, 0.4, 0.9]), rel=1e-12)
+    assert std == pytest.approx(statistics.stdev([0.3, 0.5, 0.4, 0.9]), rel=1e-12)
+    assert mean_and_std(np.array([0.25]))[0] == 0.25 and np.isnan(mean_and_std([0.25])[1])
+    assert all(np.isnan(mean_and_std([float("nan")])))

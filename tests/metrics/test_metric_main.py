@@ -1,5 +1,9 @@
 """Named metrics end to end with tiny stand-in feature networks, checked against the metric math
-applied to features computed independently; the real-statistics cache; quantisation."""
+applied to features computed independently; the real-statistics cache; quantisation; the
+few-shot set metrics (LPIPS and pixel) and a separate full real set (--metric_data)."""
+
+import itertools
+import statistics
 
 import json
 
@@ -7,12 +11,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan_fs.data import open_dataset
+from tfgan_fs.data import DatasetError, open_dataset
 from tfgan_fs.metrics import (Detectors, MetricContext, MissingWeightsError, calc_metric,
                               frechet_distance, inception_score, kid, mean_pairwise_distance,
                               parse_metric, precision_recall, report_metric, softmax)
 from tfgan_fs.metrics import feature_stats as fs
-from tfgan_fs.metrics.names import parse_metric_list
+from tfgan_fs.metrics.detectors import require_networks
+from tfgan_fs.metrics.metric_main import open_metric_data
+from tfgan_fs.metrics.names import network_of, parse_metric_list
 from tfgan_fs.metrics.stats_cache import StatsCache
 from tfgan_fs.networks import Generator
 
@@ -55,9 +61,9 @@ def setup():
     return G, data
 
 
-def context(data, cache=None, **kwargs):
+def context(data, cache=None, data_spec=DATA, **kwargs):
     detectors = Detectors(inception=TinyInception(), vgg16=TinyVGG(), lpips=tiny_lpips)
-    return MetricContext(data=data, data_spec=DATA, detectors=detectors,
+    return MetricContext(data=data, data_spec=data_spec, detectors=detectors,
                          cache=cache or StatsCache(None), batch_size=32, seed=7, **kwargs)
 
 
@@ -74,6 +80,20 @@ def test_metric_names():
     assert parse_metric("ppl_zfull").crop and parse_metric("ppl2_wend1000").num_gen == 1000
     assert parse_metric("lpips_div").num_gen == 100 and parse_metric("intra_lpips").num_gen == 1000
     assert parse_metric("lpips_div20").num_gen == 20
+    for name, kind, distance, num_gen, runs, network in [
+            ("lpips_div", "div", "lpips", 100, 5, "lpips"),
+            ("pix_div20", "div", "pix", 20, 5, None),
+            ("nn_lpips", "nn", "lpips", 1000, 1, "lpips"), ("nn_pix50", "nn", "pix", 50, 1, None),
+            ("intra_lpips", "intra", "lpips", 1000, 1, "lpips"),
+            ("intra_pix30", "intra", "pix", 30, 1, None)]:
+        spec = parse_metric(name)
+        assert (spec.kind, spec.distance, spec.num_gen, spec.num_runs) == (
+            kind, distance, num_gen, runs), name
+        assert network_of(spec) == network
+    assert network_of(parse_metric("fid5k")) == "inception"
+    for bad in ("nn_lpips1", "pix_div1", "nn_alex", "pix_intra"):
+        with pytest.raises(ValueError):
+            parse_metric(bad)
     assert parse_metric_list("none") == [] and len(parse_metric_list("fid5k, is5k")) == 2
     with pytest.raises(ValueError, match="unknown metric 'fid50'.*fid50k_full"):
         parse_metric("fid50")
@@ -134,19 +154,60 @@ def test_inception_metrics_equal_the_math_on_independent_features(setup):
     assert pr["pr1k3_recall"] == pytest.approx(recall, abs=1.5 / 64)
 
 
+def _brute_pairwise(images):
+    return np.mean([np.mean((images[i].astype(np.float64) - images[j]) ** 2)
+                    for i, j in itertools.combinations(range(len(images)), 2)])
+
+
 def test_lpips_metrics(setup):
     G, data = setup
     ctx = context(data, max_images=4)
-    images = fs.generate_images(G, 12, batch_size=32, seed=7).astype(np.float32) / 127.5 - 1
-    div = calc_metric("lpips_div12", G, ctx)["results"]["lpips_div12"]
-    assert div == pytest.approx(mean_pairwise_distance(images, tiny_lpips), rel=1e-5)
-    intra = calc_metric("intra_lpips40", G, ctx)["results"]["intra_lpips40"]
-    assert np.isfinite(intra) and intra > 0
+    # tiny_lpips is the mean squared difference, computed here by brute force.
+    images = fs.generate_images(G, 60, batch_size=32, seed=7).astype(np.float32) / 127.5 - 1
+    runs = [_brute_pairwise(images[12 * r:12 * (r + 1)]) for r in range(5)]
+    div = calc_metric("lpips_div12", G, ctx)["results"]
+    assert set(div) == {"lpips_div12", "lpips_div12_std"}
+    assert div["lpips_div12"] == pytest.approx(statistics.mean(runs), rel=1e-5)
+    assert div["lpips_div12_std"] == pytest.approx(statistics.stdev(runs), rel=1e-4)
+    assert runs[0] == pytest.approx(mean_pairwise_distance(images[:12], tiny_lpips), rel=1e-5)
+
+    samples = images[:40]
+    centers = data.load_images(4)[0].astype(np.float64) / 127.5 - 1
+    dist = np.array([[np.mean((s - c) ** 2) for c in centers] for s in samples])
+    nn = calc_metric("nn_lpips40", G, ctx)["results"]
+    assert nn == {"nn_lpips40": pytest.approx(dist.min(axis=1).mean(), rel=1e-5)}
+    # Intra-cluster: 40 samples, so no cluster is subsampled (at most 50 members).
+    per_cluster = [_brute_pairwise(samples[dist.argmin(axis=1) == k]) for k in range(4)
+                   if np.sum(dist.argmin(axis=1) == k) >= 2]
+    intra = calc_metric("intra_lpips40", G, ctx)["results"]
+    assert intra["intra_lpips40"] == pytest.approx(np.mean(per_cluster), rel=1e-5)
+    if len(per_cluster) >= 2:
+        assert intra["intra_lpips40_std"] == pytest.approx(statistics.stdev(per_cluster),
+                                                           rel=1e-4)
     many = open_dataset("builtin:shapes?resolution=16&count=128")
-    with pytest.raises(ValueError, match="few-shot.*--max_images"):
-        calc_metric("intra_lpips40", G, context(many))
+    for name in ("intra_lpips40", "nn_lpips40"):
+        with pytest.raises(ValueError, match="few-shot.*--max_images"):
+            calc_metric(name, G, context(many))
     ppl = calc_metric("ppl2_wend200", G, ctx)["results"]["ppl2_wend200"]
     assert np.isfinite(ppl) and ppl >= 0
+
+
+def test_pixel_metrics_need_no_network_and_equal_the_msd_stand_in(setup):
+    G, data = setup
+    ctx = context(data, max_images=4)
+    ctx.detectors = Detectors(inception=None, vgg16=None, lpips=None)
+    names = ["pix_div12", "nn_pix40", "intra_pix40"]
+    require_networks(names, ctx.detectors)            # nothing to load
+    with pytest.raises(MissingWeightsError, match="--lpips"):
+        require_networks(["nn_lpips40"], ctx.detectors)
+    # The pixel distance is the stand-in LPIPS (mean squared difference), in float64.
+    with_lpips = context(data, max_images=4)
+    for name in names:
+        pix = calc_metric(name, G, ctx)["results"]
+        lpips = calc_metric(name.replace("pix", "lpips"), G, with_lpips)["results"]
+        assert list(pix) == [k.replace("lpips", "pix") for k in lpips]
+        for key, value in lpips.items():
+            assert pix[key.replace("lpips", "pix")] == pytest.approx(value, rel=1e-5)
 
 
 def test_real_statistics_are_cached_and_invalidated(setup, tmp_path, monkeypatch):
@@ -168,6 +229,44 @@ def test_real_statistics_are_cached_and_invalidated(setup, tmp_path, monkeypatch
         calc_metric("fid1k", G, other)
     with pytest.raises(AssertionError, match="recomputed"):
         calc_metric("kid1k", G, context(data, cache))  # all features, not mean/cov
+
+
+def test_metric_data_replaces_the_real_set_of_fid_kid_pr(setup, tmp_path, monkeypatch):
+    G, data = setup
+    full_spec = "builtin:shapes?resolution=16&count=96"
+    full = open_dataset(full_spec)
+    cache = StatsCache(tmp_path)
+    ctx = context(data, cache, max_images=4, metric_data=full, metric_data_spec=full_spec)
+    fid = calc_metric("fid1k_full", G, ctx)["results"]["fid1k_full"]
+    fakes = tiny_features(fs.generate_images(G, 1000, batch_size=32, seed=7)).numpy()
+    reals = tiny_features(full.load_images(96)[0]).numpy()
+    assert fid == pytest.approx(frechet_distance(
+        fakes.mean(0), np.cov(fakes, rowvar=False), reals.mean(0), np.cov(reals, rowvar=False)),
+        rel=1e-4)
+    # The few-shot metrics keep the run's training images.
+    assert calc_metric("nn_pix40", G, ctx)["results"] == calc_metric(
+        "nn_pix40", G, context(data, max_images=4))["results"]
+
+    def no_recompute(*args, **kwargs):
+        raise AssertionError("real statistics recomputed despite a cache hit")
+
+    # The cache key is the real set's: the full set's statistics serve a run on the full set,
+    # not the training data's.
+    monkeypatch.setattr(fs, "dataset_features", no_recompute)
+    assert calc_metric("fid1k_full", G, context(full, cache, full_spec))["results"][
+        "fid1k_full"] == fid
+    with pytest.raises(AssertionError, match="recomputed"):
+        calc_metric("fid1k_full", G, context(data, cache))
+
+
+def test_open_metric_data_errors_name_the_flag(setup):
+    _, data = setup
+    assert open_metric_data(None) is None
+    with pytest.raises(DatasetError, match="--metric_data: .*/missing/babies"):
+        open_metric_data("/missing/babies", data.info)
+    with pytest.raises(DatasetError, match="--metric_data=.* 32x32x3 images.* 16x16x3"):
+        open_metric_data("builtin:shapes?resolution=32&count=8", data.info)
+    assert open_metric_data("builtin:shapes?resolution=16&count=8", data.info).info.count == 8
 
 
 def test_report_metric_appends_json_lines(tmp_path):

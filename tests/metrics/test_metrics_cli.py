@@ -1,5 +1,6 @@
 """tools/calc_metrics.py and tools/train.py --metrics end to end, with tiny stand-in weight files
-in the real files' formats (an Inception GraphDef with the real node names, an LPIPS .npz)."""
+in the real files' formats (an Inception GraphDef with the real node names, an LPIPS .npz);
+--metric_data (a separate full real set) and the weight-free pix_* metrics."""
 
 import json
 import os
@@ -13,6 +14,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+FULL = "builtin:shapes?resolution=16&count=32"  # a stand-in "full real set" for --metric_data
 TINY = ["--data=builtin:shapes?resolution=16&count=64", "--batch=4", "--cbase=128", "--cmax=8",
         "--map=1", "--mbstd_group=2", "--aug=noaug"]
 
@@ -35,6 +37,7 @@ def test_train_with_metrics_then_calc_metrics(weights, tmp_path):
     inception = weights / "classify_image_graph_def.pb"
     train = run_tool("train.py", [f"--outdir={tmp_path / 'runs'}", "--kimg=0.008", "--tick=0.004",
                                   "--snap=1", "--metrics=fid1k", f"--inception={inception}",
+                                  f"--metric_data={FULL}",
                                   f"--cache_dir={tmp_path / 'cache'}"] + TINY)
     assert train.returncode == 0, train.stderr
     run_dir = next((tmp_path / "runs").iterdir())
@@ -45,17 +48,26 @@ def test_train_with_metrics_then_calc_metrics(weights, tmp_path):
                                             size_guidance={event_accumulator.TENSORS: 0})
     ea.Reload()
     assert "Metrics/fid1k" in ea.Tags()["tensors"]
-    assert list((tmp_path / "cache").glob("shapes16-64-inception-*.npz"))
+    # FID's real set is --metric_data's, not the training data's.
+    assert [p.name.rsplit("-", 1)[0] for p in (tmp_path / "cache").glob("*.npz")] == [
+        "shapes16-32-inception"]
 
+    # The run's --metric_data is the default; the few-shot metrics use the first --max_images
+    # training images (pix_*: no weights).
+    names = ["fid1k", "kid1k", "is1k", "lpips_div10", "pix_div5", "nn_pix10", "intra_pix20"]
     calc = run_tool("calc_metrics.py", [
-        "--metrics=fid1k,kid1k,is1k,lpips_div10", f"--network={run_dir}",
+        f"--metrics={','.join(names)}", f"--network={run_dir}", "--max_images=4",
         f"--inception={inception}", f"--lpips={weights / 'lpips_vgg.npz'}",
         f"--cache_dir={tmp_path / 'cache'}"])
     assert calc.returncode == 0, calc.stderr
     results = [json.loads(line) for line in calc.stdout.splitlines() if line.startswith("{")]
-    assert [r["metric"] for r in results] == ["fid1k", "kid1k", "is1k", "lpips_div10"]
+    assert [r["metric"] for r in results] == names
     assert set(results[2]["results"]) == {"is1k_mean", "is1k_std"}
-    # The final snapshot's FID from training equals calc_metrics' on the same checkpoint.
+    assert set(results[3]["results"]) == {"lpips_div10", "lpips_div10_std"}
+    assert set(results[6]["results"]) == {"intra_pix20", "intra_pix20_std"}
+    assert 0 < results[5]["results"]["nn_pix10"] < 4
+    # The final snapshot's FID from training equals calc_metrics' on the same checkpoint (and
+    # the same real set, the run's --metric_data).
     assert results[0]["results"]["fid1k"] == pytest.approx(lines[-1]["results"]["fid1k"],
                                                            rel=1e-4)
     assert len((run_dir / "metric-fid1k.jsonl").read_text().splitlines()) == len(lines) + 1
@@ -70,6 +82,11 @@ def test_missing_weights_and_bad_names_are_clear_errors(tmp_path):
                                   "--inception=/missing/classify_image_graph_def.pb"] + TINY)
     assert train.returncode == 1
     assert "classify_image_graph_def.pb" in train.stderr and "--inception" in train.stderr
+    train = run_tool("train.py", [f"--outdir={tmp_path}", "--metrics=pix_div5",
+                                  "--metric_data=/missing/babies"] + TINY)
+    assert train.returncode == 1 and "--metric_data" in train.stderr, train.stderr
+    assert "/missing/babies" in train.stderr
+    assert not list(tmp_path.iterdir())  # checked before the run directory is created
     bad = run_tool("train.py", [f"--outdir={tmp_path}", "--dry_run", "--metrics=fid50"] + TINY)
     assert bad.returncode == 1 and "unknown metric 'fid50'" in bad.stderr
     calc = run_tool("calc_metrics.py", ["--metrics=is50k", f"--network={tmp_path}"])

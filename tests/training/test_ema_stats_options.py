@@ -136,6 +136,21 @@ def test_options_json_round_trip_and_resume_overrides():
         options_lib.apply_resume_overrides(again, {}, 3)
 
 
+
+def test_metric_data_option():
+    opts = build(batch=8, metric_data="babies/full")
+    assert opts.metric_data == "babies/full"
+    assert options_lib.TrainingOptions.from_json(opts.to_json()) == opts
+    raw = json.loads(opts.to_json())
+    del raw["metric_data"]  # a run saved before the option existed
+    assert options_lib.TrainingOptions.from_json(json.dumps(raw)).metric_data is None
+    # It only changes what the metrics compare with: a resumed run may set it.
+    resumed = options_lib.apply_resume_overrides(opts, {"metric_data": "babies/other"}, 1)
+    assert resumed.metric_data == "babies/other"
+    assert options_lib.apply_resume_overrides(opts, {}, 1).metric_data == "babies/full"
+    assert "metric_data" in options_lib.RESUMABLE_OVERRIDES
+
+
 def saved_run(has_gpu=False, **run_args):
     """A run's options and own flags, as its training_options.json and effective.flags hold."""
     run_args = {"data": "builtin:shapes", **run_args}

@@ -4,14 +4,19 @@ from absl import flags
 
 
 def define_metric_flags(default_metrics):
-    """Defines --metrics --inception --vgg16 --lpips --cache_dir on absl's FLAGS.
+    """Defines --metrics --metric_data --inception --vgg16 --lpips --cache_dir on absl's FLAGS.
 
     absl lists them under the --help of this module; a tool lists them under its own --help with
     `flags.adopt_module_key_flags(tfgan_fs.cli.metric_flags)`.
     """
     flags.DEFINE_string("metrics", default_metrics, "Comma-separated metrics, e.g. "
                         "fid50k_full,kid50k_full,pr50k3_full,is50k,ppl2_wend,lpips_div,"
-                        "intra_lpips (or none). See README.md, 'Metrics'.")
+                        "nn_lpips,intra_lpips,pix_div,nn_pix,intra_pix (or none). See "
+                        "README.md, 'Metrics'.")
+    flags.DEFINE_string("metric_data", None, "Full real dataset (a --data spec) that fid/kid/pr "
+                        "compare with instead of the training data, e.g. all of a target "
+                        "domain when training on its first --max_images=10; nn_*/intra_* keep "
+                        "the training images (default: the training data).")
     flags.DEFINE_string("inception", None, "FID Inception network: classify_image_graph_def.pb "
                         "(inception-2015-12-05) or a SavedModel directory (for fid/kid/is; "
                         "default $TFGAN_FS_INCEPTION).")
@@ -19,7 +24,8 @@ def define_metric_flags(default_metrics):
                         "(vgg16_weights_tf_dim_ordering_tf_kernels.h5) for precision/recall "
                         "(default $TFGAN_FS_VGG16).")
     flags.DEFINE_string("lpips", None, "LPIPS weights converted with tools/convert_lpips.py "
-                        "(.npz; VGG for ppl/lpips_div/intra_lpips; default $TFGAN_FS_LPIPS).")
+                        "(.npz; VGG for ppl/lpips_div/nn_lpips/intra_lpips; default "
+                        "$TFGAN_FS_LPIPS).")
     flags.DEFINE_string("cache_dir", None, "Where real-data statistics are cached "
                         "(default $TFGAN_FS_CACHE or ~/.cache/tfgan_fs/metrics).")
 

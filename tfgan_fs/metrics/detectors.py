@@ -9,7 +9,7 @@ import os
 
 from tfgan_fs.metrics.inception import InceptionV3
 from tfgan_fs.metrics.lpips import LPIPS
-from tfgan_fs.metrics.names import NETWORK_OF, parse_metric
+from tfgan_fs.metrics.names import network_of, parse_metric
 from tfgan_fs.metrics.vgg16 import VGG16Features
 from tfgan_fs.metrics.weights import MissingWeightsError, missing_weights_message
 
@@ -58,7 +58,9 @@ class Detectors:
 def require_networks(metric_names, detectors):
     """Checks that every metric's feature network is configured (before any work starts)."""
     for name in metric_names:
-        detectors.require(NETWORK_OF[parse_metric(name).kind], name)
+        network = network_of(parse_metric(name))
+        if network is not None:  # the pix_* metrics need none
+            detectors.require(network, name)
 
 
 _LOADERS = {"inception": InceptionV3, "vgg16": VGG16Features, "lpips": LPIPS}

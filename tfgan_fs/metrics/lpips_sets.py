@@ -1,9 +1,11 @@
-"""Set-level LPIPS statistics (diversity and few-shot intra-cluster LPIPS) for any distance.
+"""Set-level LPIPS statistics (diversity, nearest-training-image distance and few-shot
+intra-cluster LPIPS) for any distance.
 
 LPIPS itself (Zhang et al. 2018) is a network; here it is any callable
 `distance_fn(img_a, img_b) -> [N]` returning one distance per aligned pair of image batches
 (NHWC, float in [-1, 1]). Pairs are formed from index lists and evaluated `batch_size` pairs at
-a time, so no function here materialises all N^2 image pairs.
+a time, so no function here materialises all N^2 image pairs. `pixel_distance` is a distance
+that needs no network (the `pix_*` metrics).
 """
 
 import warnings
@@ -98,6 +100,34 @@ def mean_pairwise_distance(images, distance_fn, batch_size=64):
     return float(_mean_pairwise(images, np.arange(_num(images)), distance_fn, batch_size))
 
 
+def mean_pairwise_distance_runs(images, num_runs, distance_fn, batch_size=64):
+    """MixDL's repeated diversity: the mean pairwise distance of each of `num_runs` sample sets.
+
+    MixDL's `compute_lpips.py` repeats its pairwise LPIPS `--n_run 5` times, each time on a
+    random subset of a checkpoint's saved samples, and prints the mean and std of the runs.
+    Here the runs are disjoint: `images` is split into `num_runs` consecutive groups of
+    N = len(images) / num_runs images (independent draws from the generator), and run r is
+    `mean_pairwise_distance(images[r N:(r + 1) N])`.
+
+    Args:
+        images: Images [num_runs * N, H, W, C] (N >= 2).
+        num_runs: Number of runs (>= 1); must divide the number of images.
+        distance_fn: Callable (img_a [K, H, W, C], img_b [K, H, W, C]) -> distances [K].
+        batch_size: Pairs per distance_fn call.
+
+    Returns:
+        float64 array [num_runs]: each run's mean pairwise distance.
+    """
+    images = _as_images(images, "images")
+    if num_runs < 1 or _num(images) % num_runs:
+        raise ValueError(f"{_num(images)} images cannot be split into {num_runs} equal runs")
+    per_run = _num(images) // num_runs
+    return np.array([mean_pairwise_distance(_gather(images, np.arange(r * per_run,
+                                                                      (r + 1) * per_run)),
+                                            distance_fn, batch_size)
+                     for r in range(num_runs)])
+
+
 def pairwise_distance_matrix(images_a, images_b, distance_fn, batch_size=64):
     """All cross distances D[i, j] = d(a_i, b_j).
 
@@ -119,6 +149,45 @@ def pairwise_distance_matrix(images_a, images_b, distance_fn, batch_size=64):
         flat = np.arange(start, min(start + batch_size, out.shape[0]))
         out[flat] = _distances(distance_fn, images_a, flat // num_b, images_b, flat % num_b)
     return out.reshape(num_a, num_b)
+
+
+def nearest_distances(samples, references, distance_fn, batch_size=64):
+    """Distance of each sample to its nearest reference, min_j d(s_i, r_j).
+
+    With generated samples and the training images this is MixDL's `nn_lpips.py` memorisation
+    check (its mean over samples): a generator that copies its training images scores ~0.
+
+    Args:
+        samples: Images [N, H, W, C].
+        references: Images [M, H, W, C] (M >= 1).
+        distance_fn: Callable (img_a [K, H, W, C], img_b [K, H, W, C]) -> distances [K].
+        batch_size: Pairs per distance_fn call.
+
+    Returns:
+        float64 array [N].
+    """
+    references = _as_images(references, "references")
+    if _num(references) < 1:
+        raise ValueError("need at least one reference image")
+    return pairwise_distance_matrix(samples, references, distance_fn, batch_size).min(axis=1)
+
+
+def pixel_distance(img_a, img_b):
+    """Mean squared pixel difference of each aligned pair, mean over H, W, C of (a - b)^2.
+
+    A distance for the set statistics that needs no network weights: for images in [-1, 1] it
+    lies in [0, 4]. Unlike LPIPS it is not perceptual (a one-pixel shift of a sharp edge is
+    far), so `pix_*` values only compare runs on the same data, not with published LPIPS.
+
+    Args:
+        img_a: Images [K, H, W, C] (NumPy or tensors).
+        img_b: Images [K, H, W, C].
+
+    Returns:
+        float64 NumPy array [K].
+    """
+    diff = np.asarray(img_a, np.float64) - np.asarray(img_b, np.float64)
+    return np.mean(np.square(diff), axis=tuple(range(1, diff.ndim)))
 
 
 def intra_cluster_distances(samples, centers, distance_fn, batch_size=64, max_cluster_size=None,
@@ -169,8 +238,10 @@ def intra_cluster_distance(samples, centers, distance_fn, batch_size=64, max_clu
     """Intra-cluster LPIPS (CDC, Ojha et al. 2021): mean over clusters of the per-cluster mean
     pairwise distance (see `intra_cluster_distances`).
 
-    Clusters with fewer than 2 members have no pairs and are skipped (CDC likewise ignores its
-    NaN clusters). If every cluster is skipped, returns NaN and emits a RuntimeWarning.
+    Clusters with fewer than 2 members have no pairs and are skipped (CDC's `feat_cluster.py`
+    likewise ignores its NaN clusters). If every cluster is skipped, returns NaN and emits a
+    RuntimeWarning. CDC also prints the std over the kept clusters:
+    `mean_and_std(intra_cluster_distances(...))`.
 
     Args:
         samples: Generated images [N, H, W, C].
@@ -192,3 +263,23 @@ def intra_cluster_distance(samples, centers, distance_fn, batch_size=64, max_clu
                       RuntimeWarning, stacklevel=2)
         return float("nan")
     return float(valid.mean())
+
+
+def mean_and_std(values):
+    """(mean, sample standard deviation) of the non-NaN values.
+
+    The std has N - 1 in the denominator, as MixDL's (`statistics.stdev` over its runs) and
+    CDC's (`torch.std` over its clusters). NaN where undefined: the mean of no values, the std
+    of fewer than 2.
+
+    Args:
+        values: Numbers, NaN for missing ones (e.g. `intra_cluster_distances`' skipped clusters).
+
+    Returns:
+        (float, float).
+    """
+    values = np.asarray(values, np.float64).reshape(-1)
+    values = values[~np.isnan(values)]
+    mean = float(values.mean()) if values.size else float("nan")
+    std = float(values.std(ddof=1)) if values.size >= 2 else float("nan")
+    return mean, std

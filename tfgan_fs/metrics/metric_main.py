@@ -10,22 +10,26 @@ import tensorflow as tf
 import tqdm
 
 from tfgan_fs import rng
+from tfgan_fs.data import DatasetError, open_dataset
 from tfgan_fs.metrics import feature_stats as fs
 from tfgan_fs.metrics.frechet import frechet_distance
 from tfgan_fs.metrics.inception_score import inception_score, softmax
 from tfgan_fs.metrics.kid import kid
-from tfgan_fs.metrics.lpips_sets import intra_cluster_distance, mean_pairwise_distance
+from tfgan_fs.metrics.lpips_sets import (intra_cluster_distances, mean_and_std,
+                                         mean_pairwise_distance_runs, nearest_distances,
+                                         pixel_distance)
 from tfgan_fs.metrics.names import parse_metric
 from tfgan_fs.metrics.path_length import lerp_latents, ppl_from_distances, slerp
 from tfgan_fs.metrics.precision_recall import precision_recall
 from tfgan_fs.metrics.stats_cache import StatsCache, file_fingerprint
+
 
 @dataclasses.dataclass
 class MetricContext:
     """What a metric needs besides the generator.
 
     Attributes:
-        data: TrainingData of the real images.
+        data: TrainingData of the training images (the real set too without `metric_data`).
         data_spec: The dataset's spec string (part of the statistics cache key).
         detectors: Detectors (feature networks).
         strategy: tf.distribute strategy (default if None).
@@ -33,6 +37,10 @@ class MetricContext:
         batch_size: Global batch size of feature extraction.
         max_images: The run's `--max_images` (few-shot: the training images used).
         seed: Seed of the generated samples.
+        metric_data: TrainingData of the full real set that fid/kid/pr compare with
+            (`--metric_data`, e.g. all of FFHQ-babies when training on 10 of them); None: `data`.
+            The few-shot metrics (nn_*, intra_*) always use `data`'s first `max_images`.
+        metric_data_spec: Its spec string (part of the statistics cache key).
     """
     data: object
     data_spec: str
@@ -42,6 +50,38 @@ class MetricContext:
     batch_size: int = 64
     max_images: int = None
     seed: int = 0
+    metric_data: object = None
+    metric_data_spec: str = None
+
+    def real_set(self):
+        """(TrainingData, spec) of the real images fid/kid/pr compare with."""
+        if self.metric_data is not None:
+            return self.metric_data, self.metric_data_spec
+        return self.data, self.data_spec
+
+
+def open_metric_data(spec, info=None):
+    """The dataset of `--metric_data` (None if spec is None), checked against the generator's.
+
+    Args:
+        spec: Dataset spec (as `--data`) or None.
+        info: DatasetInfo whose resolution and channels the images must have (None: any).
+
+    Raises:
+        DatasetError: naming --metric_data, if the spec opens nothing or the images differ.
+    """
+    if spec is None:
+        return None
+    try:
+        data = open_dataset(spec)
+    except DatasetError as err:
+        raise DatasetError(f"--metric_data: {err}") from None
+    if info is not None and ((data.info.resolution, data.info.channels)
+                             != (info.resolution, info.channels)):
+        raise DatasetError(f"--metric_data={spec} has {data.info.resolution}x"
+                           f"{data.info.resolution}x{data.info.channels} images, the training "
+                           f"data {info.resolution}x{info.resolution}x{info.channels}")
+    return data
 
 
 def _detector_fingerprint(source):
@@ -53,18 +93,18 @@ def _detector_fingerprint(source):
 
 def _real_stats(spec, ctx, network, feature_fn, capture_all, capture_mean_cov):
     """Real-image feature statistics, from the cache when the key matches."""
-    data_key = ctx.data_spec if ctx.data_spec.startswith("builtin:") else file_fingerprint(
-        ctx.data_spec)
-    key = {"data": data_key, "info": dataclasses.asdict(ctx.data.info),
+    data, data_spec = ctx.real_set()
+    data_key = data_spec if data_spec.startswith("builtin:") else file_fingerprint(data_spec)
+    key = {"data": data_key, "info": dataclasses.asdict(data.info),
            "max_real": spec.max_real, "network": network,
            "network_file": _detector_fingerprint(ctx.detectors.source(network)),
            "all": capture_all, "mean_cov": capture_mean_cov}
     cacheable = key["network_file"] is not None
-    tag = f"{ctx.data.info.name}-{network}"
+    tag = f"{data.info.name}-{network}"
     cached = ctx.cache.load(tag, key) if cacheable else None
     if cached is not None:
         return fs.FeatureStats.from_arrays(cached)
-    stats = fs.dataset_features(ctx.data, feature_fn, spec.max_real, ctx.batch_size,
+    stats = fs.dataset_features(data, feature_fn, spec.max_real, ctx.batch_size,
                                 ctx.strategy, capture_all=capture_all,
                                 capture_mean_cov=capture_mean_cov, desc=f"{spec.name} reals")
     if cacheable:
@@ -103,21 +143,42 @@ def _compute(spec, G, ctx):
         fake = _gen_stats(spec, G, ctx, vgg, True, False)
         precision, recall = precision_recall(real.all(), fake.all(), nhood_size=spec.nhood_size)
         return {f"{spec.name}_precision": precision, f"{spec.name}_recall": recall}
-    lpips = ctx.detectors.get("lpips", spec.name)
     if spec.kind == "ppl":
-        return {spec.name: _ppl(spec, G, ctx, lpips)}
+        return {spec.name: _ppl(spec, G, ctx, ctx.detectors.get("lpips", spec.name))}
+    return _set_metric(spec, G, ctx)
+
+
+def _set_metric(spec, G, ctx):
+    """{result name: value} of the sample-set metrics div, nn and intra (LPIPS or pixels)."""
+    distance = (ctx.detectors.get("lpips", spec.name) if spec.distance == "lpips"
+                else pixel_distance)
+    if spec.kind == "div":
+        samples = _generated_images(G, spec.num_gen * spec.num_runs, ctx)
+        mean, std = mean_and_std(mean_pairwise_distance_runs(samples, spec.num_runs, distance,
+                                                             ctx.batch_size))
+        return {spec.name: mean, f"{spec.name}_std": std}
+    centers = _training_images(spec, ctx)
     samples = _generated_images(G, spec.num_gen, ctx)
-    if spec.kind == "lpips_div":
-        return {spec.name: mean_pairwise_distance(samples, lpips, batch_size=ctx.batch_size)}
-    num_centers = ctx.data.num_images(ctx.max_images)
-    if num_centers > 100:
-        raise ValueError(f"{spec.name}: intra-cluster LPIPS is a few-shot metric; the run uses "
-                         f"{num_centers} training images (pass --max_images <= 100)")
-    centers, _ = ctx.data.load_images(num_centers)
-    centers = centers.astype(np.float32) / 127.5 - 1
-    # CDC's feat_cluster.py: at most 50 random members per cluster.
-    return {spec.name: intra_cluster_distance(samples, centers, lpips, batch_size=ctx.batch_size,
-                                              max_cluster_size=50, seed=ctx.seed)}
+    if spec.kind == "nn":
+        return {spec.name: float(nearest_distances(samples, centers, distance,
+                                                   ctx.batch_size).mean())}
+    # CDC's feat_cluster.py: at most 50 random members per cluster; mean and std over the
+    # clusters with at least one pair.
+    per_cluster = intra_cluster_distances(samples, centers, distance, ctx.batch_size,
+                                          max_cluster_size=50, seed=ctx.seed)
+    mean, std = mean_and_std(per_cluster)
+    return {spec.name: mean, f"{spec.name}_std": std}
+
+
+def _training_images(spec, ctx):
+    """The run's training images (its first --max_images) as float32 in [-1, 1]."""
+    num = ctx.data.num_images(ctx.max_images)
+    if num > 100:
+        raise ValueError(f"{spec.name}: a few-shot metric compares samples with each training "
+                         f"image; the run uses {num} training images (pass --max_images "
+                         "<= 100)")
+    images, _ = ctx.data.load_images(num)
+    return images.astype(np.float32) / 127.5 - 1
 
 
 def _labels(G, ctx):
@@ -127,7 +188,7 @@ def _labels(G, ctx):
 def _generated_images(G, num, ctx):
     """num generated images, quantised like saved images, as float32 in [-1, 1]."""
     images = fs.generate_images(G, num, ctx.batch_size, ctx.strategy, _labels(G, ctx),
-                                ctx.seed, desc="lpips samples")
+                                ctx.seed, desc="samples")
     return images.astype(np.float32) / 127.5 - 1
 
 

@@ -9,20 +9,27 @@ Names and settings follow NVlabs/stylegan2-ada-pytorch `metrics/metric_main.py`:
 | pr50k3_full | improved precision & recall, k = 3, VGG16 fc2 | 50k | up to 200k |
 | is50k | Inception score, 10 splits | 50k | - |
 | ppl2_wend | perceptual path length, w space, endpoints, no crop, eps 1e-4 | 50k | - |
-| lpips_div | mean pairwise LPIPS (VGG) of generated samples (MixDL's diversity) | 100 | - |
-| intra_lpips | intra-cluster LPIPS over the nearest training images (few-shot) | 1000 | <= 100 |
+| lpips_div | mean pairwise LPIPS-VGG of samples; mean, std of 5 runs (MixDL) | 5 x 100 | - |
+| nn_lpips | mean LPIPS to the nearest training image (MixDL memorisation) | 1000 | <= 100 |
+| intra_lpips | intra-cluster LPIPS around the training images (CDC) | 1000 | <= 100 |
+| pix_div, nn_pix, intra_pix | the same with the pixel distance (no weights) | as above | as above |
 
 Count-parameterised forms: `fid<N>k[_full]`, `kid<N>k[_full]`, `pr<N>k<K>[_full]`, `is<N>k`,
 `ppl_<z|w><full|end>` (legacy, centre crop), and a sample count N appended to `ppl2_wend<N>`,
-`lpips_div<N>`, `intra_lpips<N>`. Without
-`_full` the real set has as many images as the generated one (the legacy definitions).
+`lpips_div<N>`, `nn_lpips<N>`, `intra_lpips<N>`, `pix_div<N>`, `nn_pix<N>`, `intra_pix<N>`
+(for `*_div<N>`, N samples per run). Without `_full` the real set has as many images as the
+generated one (the legacy definitions). "real" is the dataset of `--metric_data` if given, else
+the training dataset; the few-shot metrics (`nn_*`, `intra_*`) always use the run's training
+images (its first `--max_images`). The pixel distance is the mean squared difference of the
+images in [-1, 1] (`lpips_sets.pixel_distance`).
 """
 
 import dataclasses
 import re
 
 NETWORK_OF = {"fid": "inception", "kid": "inception", "is": "inception", "pr": "vgg16",
-              "ppl": "lpips", "lpips_div": "lpips", "intra_lpips": "lpips"}
+              "ppl": "lpips"}
+DIVERSITY_RUNS = 5  # MixDL compute_lpips.py --n_run
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +43,15 @@ class MetricSpec:
     space: str = "w"
     sampling: str = "end"
     crop: bool = False
+    distance: str = None         # 'lpips' or 'pix' for the set metrics (div, nn, intra)
+    num_runs: int = 1            # div: independent runs of num_gen samples each
+
+
+def network_of(spec):
+    """The feature network a metric needs ('inception', 'vgg16', 'lpips'), or None."""
+    if spec.distance is not None:
+        return "lpips" if spec.distance == "lpips" else None
+    return NETWORK_OF[spec.kind]
 
 
 _PATTERNS = [
@@ -51,12 +67,16 @@ _PATTERNS = [
                                                     space=m[1], sampling=m[2], crop=False)),
     (r"ppl_(w|z)(end|full)(\d+)?", lambda m: dict(kind="ppl", num_gen=int(m[3] or 50000),
                                                    space=m[1], sampling=m[2], crop=True)),
-    (r"lpips_div(\d+)?", lambda m: dict(kind="lpips_div", num_gen=int(m[1] or 100))),
-    (r"intra_lpips(\d+)?", lambda m: dict(kind="intra_lpips", num_gen=int(m[1] or 1000))),
+    (r"(lpips|pix)_div(\d+)?", lambda m: dict(kind="div", distance=m[1],
+                                               num_gen=int(m[2] or 100),
+                                               num_runs=DIVERSITY_RUNS)),
+    (r"(nn|intra)_(lpips|pix)(\d+)?", lambda m: dict(kind=m[1], distance=m[2],
+                                                     num_gen=int(m[3] or 1000))),
 ]
 
 KNOWN_EXAMPLES = ("fid50k_full", "kid50k_full", "pr50k3_full", "is50k", "ppl2_wend",
-                  "fid5k", "fid10k_full", "lpips_div", "intra_lpips")
+                  "fid5k", "fid10k_full", "lpips_div", "nn_lpips", "intra_lpips", "pix_div",
+                  "nn_pix", "intra_pix")
 
 
 def parse_metric(name):

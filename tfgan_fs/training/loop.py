@@ -20,7 +20,8 @@ from tfgan_fs import images as image_io
 from tfgan_fs.augment import AdaController, make_augment
 from tfgan_fs.methods import build_method
 from tfgan_fs.metrics.detectors import Detectors, require_networks
-from tfgan_fs.metrics.metric_main import MetricContext, calc_metric, report_metric
+from tfgan_fs.metrics.metric_main import (MetricContext, calc_metric, open_metric_data,
+                                          report_metric)
 from tfgan_fs.metrics.stats_cache import StatsCache, default_cache_dir
 from tfgan_fs.training import checkpoints
 from tfgan_fs.training.ema import ema_beta, make_ema_update
@@ -157,9 +158,12 @@ class Trainer:
         detectors = detectors or Detectors(**self.options.metric_networks)
         require_networks(self.options.metrics, detectors)
         cache_dir = self.options.metrics_cache or default_cache_dir()
+        metric_data = self.options.metric_data
         return MetricContext(data=self.data, data_spec=self.options.data, detectors=detectors,
                              strategy=self.strategy, cache=StatsCache(cache_dir),
-                             max_images=self.options.max_images, seed=self.options.seed)
+                             max_images=self.options.max_images, seed=self.options.seed,
+                             metric_data=open_metric_data(metric_data, self.data.info),
+                             metric_data_spec=metric_data)
 
     def _evaluate_metrics(self, tb_writer, checkpoint):
         """Computes the snapshot metrics of G_ema; logs them to metric-*.jsonl and TensorBoard."""

@@ -73,6 +73,7 @@ class TrainingOptions:
         metrics_cache: Real-statistics cache directory (None: the default).
         method_name: 'stylegan2', 'mixdl' or 'cdc'.
         fewshot: The few-shot method's settings (MixDLConfig / CDCConfig fields), or None.
+        metric_data: Dataset spec of the full real set of fid/kid/pr (None: `data`).
     """
     data: str
     cond: bool
@@ -99,6 +100,7 @@ class TrainingOptions:
     metrics_cache: Optional[str] = None
     method_name: str = "stylegan2"
     fewshot: Optional[dict] = None
+    metric_data: Optional[str] = None
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -115,8 +117,8 @@ class TrainingOptions:
 
 
 # Flags that may change when a run is resumed (schedule and bookkeeping, not the model).
-RESUMABLE_OVERRIDES = ("kimg", "tick", "snap", "keep", "workers", "metrics", "inception",
-                       "vgg16", "lpips", "cache_dir", "impl")
+RESUMABLE_OVERRIDES = ("kimg", "tick", "snap", "keep", "workers", "metrics", "metric_data",
+                       "inception", "vgg16", "lpips", "cache_dir", "impl")
 IMPLS = ("auto", "ref", "custom")  # tfgan_fs.ops.VALID_IMPLS
 
 
@@ -253,7 +255,8 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
         ema_kimg=ema_kimg, ema_rampup=spec.ramp, fp32=fp32, cfg=cfg, desc=desc,
         num_replicas=num_replicas, method=method, augment=augment, metrics=metrics,
         metric_networks={k: args.get(k) for k in ("inception", "vgg16", "lpips")},
-        metrics_cache=args.get("cache_dir"), method_name=method_name, fewshot=fewshot)
+        metrics_cache=args.get("cache_dir"), method_name=method_name, fewshot=fewshot,
+        metric_data=args.get("metric_data"))
 
 
 FEWSHOT_FLAGS = {"mixdl": ("mixup_every", "mixup_dist", "dir_div", "kl_wt", "d_kl_wt",
@@ -514,6 +517,8 @@ def apply_resume_overrides(options, args, num_replicas):
         updates["metric_networks"] = {**options.metric_networks, **networks}
     if args.get("cache_dir") is not None:
         updates["metrics_cache"] = args["cache_dir"]
+    if args.get("metric_data") is not None:
+        updates["metric_data"] = args["metric_data"]
     if args.get("impl") is not None:  # which kernels run, not what is computed
         impl = _impl(args["impl"])
         updates["method"] = dataclasses.replace(
