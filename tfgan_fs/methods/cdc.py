@@ -75,6 +75,7 @@ class CDC(StyleGAN2):
     """
 
     ANCHOR_PHASES = ("Ganchor", "Danchor")
+    snapshot_interpolation = True
 
     def __init__(self, config, fewshot, *args, seed=0, **kwargs):
         self.fewshot = fewshot

@@ -140,6 +140,7 @@ class MixDL(StyleGAN2):
     """
 
     MIX_PHASES = ("Gmix", "Dmix")
+    snapshot_interpolation = True
 
     def __init__(self, config, fewshot, *args, **kwargs):
         self.fewshot = fewshot

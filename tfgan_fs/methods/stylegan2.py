@@ -20,6 +20,7 @@ import tensorflow as tf
 from tfgan_fs import distribute
 from tfgan_fs import feature_pictures
 from tfgan_fs import images
+from tfgan_fs import interpolation
 from tfgan_fs import losses
 from tfgan_fs import rng
 from tfgan_fs.methods.base import DOutput, GenOutput, Method, Phase, Term, TermResult
@@ -27,6 +28,8 @@ from tfgan_fs.methods.optimizers import AdamConfig, lazy_regularization_adam
 from tfgan_fs.networks import Discriminator, Generator
 
 BUFFER_NAMES = ("w_avg", "noise_const")
+INTERP_KEYFRAMES = 4  # snapshot 'interp': rows of W-space interpolation between 4 latents
+INTERP_STEPS = 8
 
 
 @dataclasses.dataclass
@@ -194,6 +197,8 @@ class StyleGAN2(Method):
             sees (AugmentPipe or DiffAugment); saved in checkpoints.
     """
 
+    snapshot_interpolation = False  # few-shot methods show their latent space's smoothness
+
     def __init__(self, config, img_resolution, img_channels, label_distribution=(),
                  augment_pipe=None):
         self.config = config
@@ -317,14 +322,21 @@ class StyleGAN2(Method):
                        patches=patches, patch_index=patch_index, embedding=embedding)
 
     def snapshot_pictures(self, z, c):
-        """GGDR: 'gfeat', G_ema's features at ggdr_res (PCA to RGB) above D's predictions."""
-        if self.config.reg_type != "ggdr":
-            return {}
-        res = self.config.ggdr_res[0]
-        img, features = self.G_ema(z, c, noise_mode="const", return_features=True)
-        _, fmaps = self.D(img, c, return_decoder=True)
-        return {"gfeat": feature_pictures.feature_picture(
-            images.to_uint8(img), features[res].numpy(), fmaps[res].numpy())}
+        """GGDR: 'gfeat', G_ema's features at ggdr_res (PCA to RGB) above D's predictions.
+        Few-shot methods: 'interp', G_ema's W-space interpolations between the first
+        keyframes, one row per pair (smooth, or stair-like jumps between training images)."""
+        pictures = {}
+        if self.config.reg_type == "ggdr":
+            res = self.config.ggdr_res[0]
+            img, features = self.G_ema(z, c, noise_mode="const", return_features=True)
+            _, fmaps = self.D(img, c, return_decoder=True)
+            pictures["gfeat"] = feature_pictures.feature_picture(
+                images.to_uint8(img), features[res].numpy(), fmaps[res].numpy())
+        if self.snapshot_interpolation:
+            k = min(len(z), INTERP_KEYFRAMES)
+            pictures["interp"] = interpolation.interpolation_grid(self.G_ema, z[:k], c[:k],
+                                                                  steps=INTERP_STEPS)
+        return pictures
 
     def is_buffer(self, variable):
         return variable.name in BUFFER_NAMES
