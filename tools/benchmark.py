@@ -49,6 +49,10 @@ flags.DEFINE_string("augpipe", "bgc", "AugmentPipe preset (--op=train, augment).
 flags.DEFINE_float("p", 0.2, "Augmentation probability (--op=train, augment).")
 flags.DEFINE_enum("reg_type", "none", ["none", "ggdr"], "--op=train: extra D regularisation, "
                   "as tools/train.py --reg_type (ggdr: D's decoder and the GGDR loss).")
+flags.DEFINE_enum("method", "stylegan2", ["stylegan2", "mixdl", "cdc"], "--op=train: training "
+                  "method, as tools/train.py --method (mixdl: mixup steps every 2 with the "
+                  "patch-level D and distance terms; cdc: anchor steps, patch-level D and the "
+                  "distance-consistency term on every G step).")
 flags.DEFINE_integer("ggdr_res", None, "--op=train with --reg_type=ggdr: feature resolution "
                      "(default: resolution / 4, clipped to [8, 64]).")
 flags.DEFINE_boolean("fp32", False, "--op=train: no float16 layers (default: float16 in the top "

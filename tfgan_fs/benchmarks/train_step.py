@@ -7,6 +7,10 @@ from `builtin:shapes` at `--res`, through the same `Trainer` that `tools/train.p
 pipeline, distribution strategy, augmentation at a fixed `--p`). Timing starts after `--warmup`
 minibatches (the first one traces every phase); the timed window is `--iters` rounded up to a
 whole number of 16-minibatch cycles, so the lazy regularisers count at their true rate.
+
+`--method=mixdl|cdc` times the few-shot methods' steps instead (MixDL's mixup steps every 2,
+CDC's anchor steps every 4 and its distance term on every G step; CDC starts from a fresh
+StyleGAN2 network of the same settings, saved to a temporary checkpoint as its source).
 """
 
 import resource
@@ -45,11 +49,20 @@ def build_trainer(settings, impl, run_dir, strategy):
             "fp32": True if settings.fp32 else None, "seed": 0, "impl": impl}
     if settings.reg_type == "ggdr":
         args.update(reg_type="ggdr", ggdr_res=settings.ggdr_res or max(8, min(settings.res // 4, 64)))
-    options = options_lib.build_options(args, data.info, strategy.num_replicas_in_sync, has_gpu)
+    replicas = strategy.num_replicas_in_sync
+    init_from = None
+    if settings.method == "cdc":  # a source network of the same architecture
+        source = options_lib.build_options(args, data.info, replicas, has_gpu)
+        source_dir = f"{run_dir}/source"
+        Trainer(source, source_dir, data, strategy=strategy, log=lambda *a, **k: None).state.save(
+            f"{source_dir}/checkpoints")
+        init_from = f"{source_dir}/checkpoints"
+    args.update(method=settings.method, init_from=init_from)
+    options = options_lib.build_options(args, data.info, replicas, has_gpu)
     if settings.xla:
         options_lib.check_xla(options)
     trainer = Trainer(options, run_dir, data, strategy=strategy, jit_compile=settings.xla,
-                      log=lambda *a, **k: None)
+                      init_from=init_from, log=lambda *a, **k: None)
     return trainer, options
 
 
@@ -93,7 +106,7 @@ def _measure(settings, impl, strategy):
         "replicas": options.num_replicas, "aug": settings.aug, "augpipe": settings.augpipe,
         "p": settings.p, "fp16_res": options.method.G_kwargs["synthesis_kwargs"]["num_fp16_res"],
         "xla": settings.xla, "strategy": settings.strategy,
-        "reg_type": options.method.reg_type,
+        "method": options.method_name, "reg_type": options.method.reg_type,
         "ggdr_res": options.method.ggdr_res[0] if options.method.reg_type == "ggdr" else None,
         "iters": CYCLE * cycles, "warmup_sec": warmup_sec,
         "sec_per_iter": sec_per_iter, "img_per_sec": options.batch_size / sec_per_iter,
