@@ -72,9 +72,9 @@ def gamma(seed, shape, alpha, dtype=tf.float32, batched=True):
     return _draw_batched(draw, shape) if batched else draw(list(shape))
 
 
-def categorical(seed, probs, batch_size):
+def categorical(seed, probs, batch_size, batched=True):
     """Draws `batch_size` class indices (int32) from a probability vector `probs` [K]."""
     logits = tf.math.log(tf.reshape(tf.cast(probs, tf.float32), [1, -1]))
     draw = lambda s: tf.random.stateless_categorical(  # noqa: E731
         logits, s[0], seed, dtype=tf.int32)[0]
-    return _draw_batched(draw, [batch_size])
+    return _draw_batched(draw, [batch_size]) if batched else draw([batch_size])

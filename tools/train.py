@@ -252,6 +252,8 @@ def main(argv):
         # Everything a run needs is checked before its directory is created.
         require_networks(options.metrics, Detectors(**options.metric_networks))
         open_metric_data(options.metric_data, data.info)
+        if FLAGS.init_from and not FLAGS.resume:
+            checkpoints.check_source_resolution(FLAGS.init_from, data.info.resolution)
         if not is_chief(strategy):
             # Other workers of a multi-worker run write nothing to the run directory (their
             # share of each checkpoint save goes to a scratch directory that is deleted).

@@ -74,6 +74,36 @@ def test_ggdr_recipe_flagfile_dry_run(tmp_path):
     assert options["method"]["r1_gamma"] == 1 and options["augment"]["augpipe"] == "bgc"
 
 
+def dry_run_options(tmp_path, *args):
+    result = run_tool([TRAIN, "--dry_run", f"--outdir={tmp_path / 'runs'}", *args], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout[:result.stdout.rindex("}") + 1])
+
+
+def test_fewshot_recipes_dry_run(tmp_path):
+    stand_in = "--data=builtin:shapes?resolution=256&count=10"  # the 10-shot sets are not here
+    mixdl = dry_run_options(tmp_path, "--flagfile=mixdl_10shot.flags", stand_in)
+    assert mixdl["method_name"] == "mixdl" and mixdl["batch_size"] == 4
+    assert mixdl["fewshot"] == {"mixup_every": 2, "mixup_dist": "dirichlet", "dir_div": 1.0,
+                                "kl_wt": 1000.0, "d_kl_wt": 1.0}
+    method = mixdl["method"]
+    assert method["G_opt"]["lr"] == method["D_opt"]["lr"] == 0.002 and method["r1_gamma"] == 10
+    assert method["pl_weight"] == 2 and method["G_reg_interval"] == 4
+    assert method["style_mixing_prob"] == 0.9 and mixdl["ema_kimg"] == 1.25
+    assert mixdl["ema_rampup"] is None and mixdl["total_kimg"] == 600 and mixdl["mirror"]
+    d = method["D_kwargs"]
+    assert d["patch_res"] == [32, 16] and d["patch_heads"] == 4 and d["projection_dim"] == 512
+    assert d["channel_base"] == 32768 and d["epilogue_kwargs"]["mbstd_group_size"] == 4
+    cdc = dry_run_options(tmp_path, "--flagfile=cdc_ffhq_sketches.flags", stand_in)
+    assert cdc["method_name"] == "cdc" and cdc["total_kimg"] == 20
+    assert cdc["fewshot"] == {"n_train": 10, "subspace_std": 0.1, "subspace_freq": 4,
+                              "feat_const_batch": 4, "kl_wt": 1000.0}
+    assert cdc["method"]["D_kwargs"]["patch_heads"] == 1
+    assert "projection_dim" not in cdc["method"]["D_kwargs"]  # no MixDL projection head
+    demo = dry_run_options(tmp_path, "--flagfile=mixdl_demo.flags")
+    assert demo["max_images"] == 10 and demo["method_name"] == "mixdl"
+
+
 @pytest.mark.parametrize("args,message", [
     (["--flagfile=nope.flags"], "nope.flags: no such file"),
     (TINY + ["--batch=6", "--mbstd_group=4"], "--mbstd_group"),
@@ -84,12 +114,22 @@ def test_ggdr_recipe_flagfile_dry_run(tmp_path):
     (TINY + ["--reg_type=ggdr"], "--ggdr_res: must be a power of two between 8 and the image "
      "resolution 16"),
     (TINY + ["--ggdr_res=8"], "--ggdr_res: only valid with --reg_type=ggdr"),
+    (TINY + ["--method=cdc"], "--init_from: --method=cdc adapts a pretrained generator"),
+    (TINY + ["--method=mixdl", "--batch=16"], "--batch: --method=mixdl"),
+    (TINY + ["--method=mixdl", "--n_train=5"], "--n_train: not a setting of --method=mixdl"),
 ])
 def test_bad_input_is_a_clear_error(tmp_path, args, message):
     result = run_tool([TRAIN, f"--outdir={tmp_path}", "--dry_run"] + args)
     assert result.returncode == 1, result.stderr
     assert "error:" in result.stderr and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cdc_source_is_checked_before_the_run_directory_is_created(tmp_path):
+    result = run_tool([TRAIN, f"--outdir={tmp_path / 'runs'}", "--method=cdc",
+                       "--init_from=/does/not/exist"] + TINY)
+    assert result.returncode == 1 and "/does/not/exist" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "runs").exists()
 
 
 def wait_for(predicate, proc, timeout):

@@ -273,7 +273,8 @@ class Method:
               return_patches=False, return_embedding=False):
         raise NotImplementedError
 
-    def sample_labels(self, seed, batch_size):
+    def sample_labels(self, seed, batch_size, batched=True):
+        """Labels [N, c_dim] for generated images; `batched` as `rng.normal`."""
         raise NotImplementedError
 
     def generate(self, ctx):

@@ -47,9 +47,10 @@ class CrossDomainDistance(Term):
     def __call__(self, ctx):
         method = ctx.method
         n = self.batch_size
-        # The same draws on every replica: the term does not depend on the replica split.
+        # The same latents on every replica (each draws its own noise inputs, so the replicas'
+        # losses differ by the noise and their mean is what trains G).
         z = rng.normal(ctx.seed_for("dist/z"), [n, method.z_dim], batched=False)
-        c = method.sample_labels(ctx.seed_for("dist/c"), n)
+        c = method.sample_labels(ctx.seed_for("dist/c"), n, batched=False)
         layer = rng.uniform(ctx.seed_for("dist/layer"), [n], 1, self.num_layers, tf.int32,
                             batched=False)
         source = method.G_source(z, c, noise_mode="random",

@@ -269,10 +269,10 @@ class StyleGAN2(Method):
     def terms(self):
         return list(self._terms)
 
-    def sample_labels(self, seed, batch_size):
+    def sample_labels(self, seed, batch_size, batched=True):
         if self.c_dim == 0:
             return tf.zeros([batch_size, 0], tf.float32)
-        idx = rng.categorical(seed, self.label_distribution, batch_size)
+        idx = rng.categorical(seed, self.label_distribution, batch_size, batched=batched)
         return tf.one_hot(idx, self.c_dim, dtype=tf.float32)
 
     def run_mapping(self, z, c, seed, mixing=True):
