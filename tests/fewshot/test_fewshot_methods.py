@@ -13,7 +13,7 @@ from tfgan_fs.methods import StepContext, build_method
 from tfgan_fs.methods.mixdl import mixup_coefficients
 from tfgan_fs.training import checkpoints
 from tfgan_fs.training.loop import Trainer
-from tfgan_fs.training.options import OptionsError, build_options
+from tfgan_fs.training.options import OptionsError, build_options, check_resume_args
 
 DATA = "builtin:shapes?resolution=16&count=16"
 SMALL = dict(cbase=128, cmax=8, map=1, batch=4, aug="noaug", kimg=1, max_images=10)
@@ -167,6 +167,16 @@ def test_fewshot_option_errors_name_the_flag(info):
     assert opts.method.D_kwargs["patch_heads"] == 3  # all candidates at 16x16: (8, 4)
     again = type(opts).from_json(opts.to_json())
     assert again == opts
+
+
+def test_cdc_run_resumes_with_its_own_flags(info):
+    # effective.flags has no --init_from (it is exclusive with --resume); ada_kimg is given,
+    # so the run's record alone must say that it started from a source.
+    run_flags = {"data": DATA, **SMALL, "aug": "ada", "ada_kimg": 50.0, "method": "cdc"}
+    saved = build_options({**run_flags, "init_from": "source"}, info)
+    check_resume_args(saved, run_flags, run_flags, info)  # no error
+    with pytest.raises(OptionsError, match="--kl_wt"):
+        check_resume_args(saved, run_flags, {**run_flags, "kl_wt": 5.0}, info)
 
 
 def test_cdc_source_of_another_resolution_is_a_clear_error(tmp_path, info):

@@ -10,6 +10,7 @@ compared with the final G_ema on the same 2000 latents.
 
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -27,6 +28,12 @@ from tfgan_fs.training.loop import Trainer
 from tfgan_fs.training.options import TrainingOptions
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def target_fd():
+    """The target stated in configs/quickstart.flags ('probe FD <= X')."""
+    text = (REPO / "configs" / "quickstart.flags").read_text()
+    return float(re.search(r"probe FD <= ([0-9.]+)", text).group(1))
 
 
 def samples(G, n=2000, batch=250):
@@ -64,4 +71,5 @@ def test_quickstart_learns(tmp_path):
           f"real vs real {fd_reals:.2f}")
     assert accuracy > 0.6
     assert fd_final < fd_init / 4  # a clear margin: the samples moved most of the way
+    assert fd_final <= target_fd()   # the quality the flagfile promises
     assert fd_final > fd_reals      # sanity: the probe still tells them from real data

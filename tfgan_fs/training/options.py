@@ -442,7 +442,8 @@ def check_resume_args(saved, run_args, args, info):
     # Defaults that depended on the run's creation, not on its flags: float16 on a GPU, and
     # ADA's faster ada_kimg with --init_from (which is not recorded as a flag).
     has_gpu = not saved.fp32
-    init_from = "ada_kimg" not in run_args and saved.augment.ada_kimg == 100.0
+    init_from = ("ada_kimg" not in run_args and saved.augment.ada_kimg == 100.0
+                 or saved.method_name == "cdc")  # CDC runs always start from a source
 
     def resolve(extra):
         merged = {**run_args, **extra, "init_from": init_from or None}
