@@ -160,6 +160,10 @@ def test_fewshot_option_errors_name_the_flag(info):
         options(info, method="mixdl", mixup_every=3)
     with pytest.raises(OptionsError, match="--subspace_std: not a setting of --method=mixdl"):
         options(info, method="mixdl", subspace_std=0.2)
+    with pytest.raises(OptionsError, match="--dir_div: must be > 0"):
+        options(info, method="mixdl", dir_div=0)
+    with pytest.raises(OptionsError, match="--feat_const_batch: must be >= 3"):
+        options(info, method="cdc", init_from="x", feat_const_batch=2)
     with pytest.raises(OptionsError, match="--patch_heads: must be between 1 and 3"):
         options(info, method="mixdl", patch_heads=4)
     opts = options(info, method="mixdl", kl_wt=10)

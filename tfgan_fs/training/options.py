@@ -13,6 +13,7 @@ from typing import Optional
 from tfgan_fs.augment.presets import AUGPIPE_SPECS, xla_compatible
 from tfgan_fs.configs import stylegan2 as presets
 from tfgan_fs.methods import METHOD_NAMES, AdamConfig, StyleGAN2Config, fewshot_defaults
+from tfgan_fs.methods.mixdl import MIXUP_DISTS
 from tfgan_fs.networks import default_patch_res, patch_candidates
 from tfgan_fs.metrics.names import parse_metric_list
 
@@ -265,6 +266,10 @@ FEWSHOT_FLAGS = {"mixdl": ("mixup_every", "mixup_dist", "dir_div", "kl_wt", "d_k
                          "patch_heads")}
 
 
+FEWSHOT_MINIMUMS = {"mixup_every": 2, "subspace_freq": 1, "n_train": 1, "feat_const_batch": 3,
+                    "kl_wt": 0, "d_kl_wt": 0, "subspace_std": 0}
+
+
 def _fewshot_options(args, method, info, batch, max_images):
     """--method and the few-shot flags -> (method name, settings dict or None); gives D the
     patch heads (and MixDL's projection head)."""
@@ -290,17 +295,14 @@ def _fewshot_options(args, method, info, batch, max_images):
     for flag in allowed:
         if flag != "patch_heads" and args.get(flag) is not None:
             fewshot[flag] = type(fewshot[flag])(args[flag])
-    for flag in ("mixup_every", "subspace_freq", "n_train"):
-        if flag in fewshot:
-            minimum = 2 if flag == "mixup_every" else 1
-            _require(fewshot[flag] >= minimum, flag, f"must be >= {minimum}, got {fewshot[flag]}")
-    if "feat_const_batch" in fewshot:
-        _require(fewshot["feat_const_batch"] >= 3, "feat_const_batch",
-                 f"must be >= 3, got {fewshot['feat_const_batch']}")
-    for flag in ("kl_wt", "d_kl_wt", "dir_div", "subspace_std"):
-        if flag in fewshot:
-            _require(fewshot[flag] >= 0 if flag != "dir_div" else fewshot[flag] > 0, flag,
-                     f"must be {'> 0' if flag == 'dir_div' else '>= 0'}, got {fewshot[flag]}")
+    for flag, value in fewshot.items():
+        if flag in FEWSHOT_MINIMUMS:
+            _require(value >= FEWSHOT_MINIMUMS[flag], flag,
+                     f"must be >= {FEWSHOT_MINIMUMS[flag]}, got {value}")
+    _require(fewshot.get("dir_div", 1.0) > 0, "dir_div",
+             f"must be > 0, got {fewshot.get('dir_div')}")
+    _require(fewshot.get("mixup_dist", "dirichlet") in MIXUP_DISTS, "mixup_dist",
+             f"must be one of {', '.join(MIXUP_DISTS)}, got {fewshot.get('mixup_dist')!r}")
     # R1 (every D_reg_interval steps) must always fall on steps of one D level.
     cycle = fewshot.get("mixup_every", fewshot.get("subspace_freq"))
     flag = "mixup_every" if name == "mixdl" else "subspace_freq"
