@@ -133,6 +133,21 @@ def test_mixdl_patch_adversarial_loss_reaches_one_patch_head(info):
     assert "D/b4/out/weight" not in reached  # patch logits stop before the epilogue
 
 
+@pytest.mark.parametrize("name,phase", [("mixdl", "Dmix"), ("cdc", "Dmain")])
+def test_ggdr_joins_the_patch_level_d_phases(info, name, phase):
+    opts = options(info, method=name, init_from="x", reg_type="ggdr", ggdr_res=8)
+    method = method_of(opts)
+    phase = next(p for p in method.phases() if p.name == phase)
+    terms = method.terms_of(phase)
+    assert phase.discriminator == "patch" and "GGDRLoss" in [type(t).__name__ for t in terms]
+    term = next(t for t in terms if type(t).__name__ == "GGDRLoss")
+    real = tf.random.stateless_uniform([4, 16, 16, 3], [1, 2], -1, 1)
+    ctx = StepContext(method, phase, real, tf.zeros([4, 0]), tf.constant([3, 4], tf.int64),
+                      term.needs, term.aligned_features)
+    loss = term(ctx).loss
+    assert loss.shape == (4,) and np.all(np.isfinite(loss))
+
+
 def test_cdc_distance_reaches_adapted_g_not_the_frozen_source(info):
     method = method_of(options(info, method="cdc", init_from="x"))
     method.on_init_from()

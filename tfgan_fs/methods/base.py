@@ -198,6 +198,11 @@ class StepContext:
     def gen_c(self):
         return self.method.sample_labels(self.seed_for("gen_c"), self.batch_size)
 
+    @property
+    def gen_features_needed(self):
+        """Whether `gen` must carry G's block features (a term reads or aligns them)."""
+        return "gen.features" in self.needs or bool(self.aligned_features)
+
     @memoized_property
     def gen(self):
         """The generated images D judges in this phase (`Method.generate`)."""
@@ -282,8 +287,7 @@ class Method:
         `run_mapping` (style mixing) with random noise. Methods whose phases judge other
         fakes (CDC's anchors, MixDL's mixups) override this."""
         ws = ctx.run_mapping(ctx.gen_z, ctx.gen_c, "gen")
-        features = "gen.features" in ctx.needs or bool(ctx.aligned_features)
-        return ctx.run_synthesis(ws, "gen", return_features=features)
+        return ctx.run_synthesis(ws, "gen", return_features=ctx.gen_features_needed)
 
     def snapshot_pictures(self, z, c):
         """Named uint8 pictures [H, W, 3] the loop saves at every snapshot besides the fakes

@@ -126,8 +126,7 @@ class CDC(StyleGAN2):
             return super().generate(ctx)
         z = self.sample_anchor_latents(ctx.seed_for("anchors"), ctx.batch_size)
         ws = ctx.run_mapping(z, ctx.gen_c, "gen", mixing=False)
-        features = "gen.features" in ctx.needs or bool(ctx.aligned_features)
-        return ctx.run_synthesis(ws, "gen", return_features=features)
+        return ctx.run_synthesis(ws, "gen", return_features=ctx.gen_features_needed)
 
     def checkpoint_items(self):
         return {**super().checkpoint_items(), "cdc_anchors": self.anchors}

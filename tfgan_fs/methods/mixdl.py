@@ -169,4 +169,4 @@ class MixDL(StyleGAN2):
         if ctx.phase.name not in self.MIX_PHASES:
             return super().generate(ctx)
         m = ctx.memo("mixup", lambda c: draw_mixup(c, "gen"))
-        return ctx.run_synthesis(m.mix_ws, "gen/mixups")
+        return ctx.run_synthesis(m.mix_ws, "gen/mixups", return_features=ctx.gen_features_needed)
