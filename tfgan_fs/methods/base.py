@@ -236,11 +236,14 @@ class StepContext:
                                          return_layers=return_layers)
 
     def run_D(self, img, c, stream, return_features=False, return_decoder=False, aligned=None,
-              return_embedding=False):
+              return_embedding=False, return_patches=None):
+        """D through the method; patch logits by default exactly in patch-level phases."""
+        if return_patches is None:
+            return_patches = self.phase.discriminator == "patch"
         return self.method.run_D(img, c, self.seed_for(stream + "/D"),
                                  return_features=return_features,
                                  return_decoder=return_decoder, aligned=aligned,
-                                 return_patches=self.phase.discriminator == "patch",
+                                 return_patches=return_patches,
                                  return_embedding=return_embedding)
 
 

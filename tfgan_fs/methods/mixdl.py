@@ -124,7 +124,8 @@ class MixupDiscriminatorDistance(Term):
         n = ctx.batch_size
         both = tf.concat([anchors, mixups], axis=0)
         c = tf.concat([ctx.gen_c, ctx.gen_c], axis=0)
-        embedding = ctx.run_D(both, c, "ddist", return_embedding=True).embedding
+        embedding = ctx.run_D(both, c, "ddist", return_embedding=True,
+                              return_patches=False).embedding
         sims = losses.pairwise_cosine(embedding[n:], embedding[:n])
         loss = self.weight * losses.distance_kl(m.alpha, sims)
         return TermResult(loss, {"Loss/D/dist": loss})
