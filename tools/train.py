@@ -1,4 +1,4 @@
-"""Train a StyleGAN2 generator (StyleGAN2-ADA recipe) with tfgan_fs.
+"""Train a generator with tfgan_fs: StyleGAN2-ADA, GGDR, MixDL, CDC or StyleGAN-NADA.
 
 Examples:
     # Quickstart on the built-in procedural data (no download, a few minutes on a CPU):
@@ -11,6 +11,9 @@ Examples:
     # run's own command line:
     python tools/train.py --resume=training-runs/00003-afhqcat-mirror-paper512
     python tools/train.py --flagfile=quickstart.flags --resume=training-runs/00000-... --kimg=40
+
+    # StyleGAN-NADA: shift a pretrained generator to a domain named by text (CLIP):
+    python tools/train.py --flagfile=nada_ffhq_sketch.flags --network=pretrained/ffhq
 
 `--flagfile=NAME.flags` is looked up in the working directory, then in the repository's configs/.
 """
@@ -102,7 +105,7 @@ flags.DEFINE_integer("ggdr_res", None, "GGDR: resolution of the G feature maps D
 flags.DEFINE_float("ggdr_weight", None, "GGDR: weight of the feature-reconstruction loss "
                    "(default 10, as the reference).")
 # Few-shot methods (reference/fewshot.md sections 1 and 5).
-flags.DEFINE_enum("method", None, ["stylegan2", "mixdl", "cdc"], "Training method: stylegan2 "
+flags.DEFINE_enum("method", None, ["stylegan2", "mixdl", "cdc", "nada"], "Training method: stylegan2 "
                   "(default); mixdl = MixDL (ECCV 2022), few-shot from scratch with mixup-based "
                   "distance learning; cdc = CDC (CVPR 2021), adapt the --init_from generator to "
                   "a few images with cross-domain distance consistency.")
@@ -124,6 +127,40 @@ flags.DEFINE_integer("feat_const_batch", None, "CDC: latents of the distance-con
 metric_flags.define_metric_flags(default_metrics=None)
 flags.adopt_module_key_flags(metric_flags)  # list them under --help too
 # Resuming and transfer.
+# StyleGAN-NADA (--method=nada): no data, no D; see configs/nada_ffhq_sketch.flags.
+flags.DEFINE_string("network", None, "NADA: the pretrained generator to adapt: a run directory, "
+                    "checkpoint, or StyleGAN2-ADA network pickle (converted in memory).")
+flags.DEFINE_string("source_class", None, "NADA: text of the source domain (default 'dog').")
+flags.DEFINE_string("target_class", None, "NADA: text of the target domain (default 'cat').")
+flags.DEFINE_list("clip_models", None, "NADA: keras-hub CLIP preset names or local preset "
+                  "folders, comma-separated (default clip_vit_base_patch32).")
+flags.DEFINE_list("clip_model_weights", None, "NADA: loss weight per CLIP model, comma-separated "
+                  "(default 1 each; 0 drops a model from the loss and layer selection).")
+flags.DEFINE_string("phase", None, "NADA: layers trained without layer selection: default "
+                    "(all synthesis convs + constant), texture, shape, no_fine, shape_expanded, "
+                    "all (incl. to-RGB).")
+flags.DEFINE_integer("auto_layer_k", None, "NADA: layers trained per step by adaptive layer "
+                     "selection (default 1).")
+flags.DEFINE_integer("auto_layer_iters", None, "NADA: SGD steps of layer selection on a W+ copy "
+                     "(default 1; 0 = no selection, train the --phase layers).")
+flags.DEFINE_integer("auto_layer_batch", None, "NADA: latents of layer selection (default 8).")
+flags.DEFINE_float("lr", None, "NADA: learning rate; Adam uses lr * 4/5 as the reference "
+                   "(default 0.002).")
+flags.DEFINE_float("mixing", None, "NADA: style-mixing probability (default 0).")
+flags.DEFINE_float("lambda_direction", None, "NADA: weight of the directional CLIP loss "
+                   "(default 1).")
+flags.DEFINE_float("lambda_global", None, "NADA: weight of the global CLIP loss "
+                   "1 - cos(image, 'a {target}') (default 0).")
+flags.DEFINE_string("style_img_dir", None, "NADA: folder of target-style images: their mean "
+                    "CLIP embedding replaces the target text (image-guided adaptation).")
+flags.DEFINE_integer("img2img_batch", None, "NADA: generated images whose mean embedding is the "
+                     "source of --style_img_dir's direction (default 16).")
+flags.DEFINE_float("sample_truncation", None, "NADA: truncation psi of the before/after "
+                   "snapshot pictures (default 0.7).")
+flags.DEFINE_integer("iter", None, "NADA: training iterations (default 1000).")
+flags.DEFINE_integer("output_interval", None, "NADA: iterations between status lines and "
+                     "snapshot pictures (default 100; a checkpoint every --snap of them).")
+
 flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue exactly: "
                     "weights, optimizer state, G_ema, images seen, path-length mean. The run's "
                     "own flags may be repeated (e.g. its --flagfile); only --kimg --tick --snap "
@@ -153,15 +190,23 @@ OPTION_FLAGS = ("data", "cond", "mirror", "max_images", "seed", "kimg", "tick", 
                 "augpipe", "freezed", "reg_type", "ggdr_res", "ggdr_weight", "method",
                 "mixup_every", "mixup_dist", "dir_div", "kl_wt", "d_kl_wt", "patch_heads",
                 "n_train", "subspace_std", "subspace_freq", "feat_const_batch", "metrics",
-                "metric_data", "inception", "vgg16", "lpips", "cache_dir", "impl")
+                "metric_data", "inception", "vgg16", "lpips", "cache_dir", "impl", "network",
+                "source_class", "target_class", "clip_models", "clip_model_weights", "phase",
+                "auto_layer_k", "auto_layer_iters", "auto_layer_batch", "lr", "mixing",
+                "lambda_direction", "lambda_global", "style_img_dir", "img2img_batch",
+                "sample_truncation", "iter", "output_interval")
 
 
 def _given_args():
     return {name: FLAGS[name].value if FLAGS[name].present else None for name in OPTION_FLAGS}
 
 
+def _flag_text(value):
+    return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
 def _flags_text():
-    lines = [f"--{name}={FLAGS[name].value}" for name in OPTION_FLAGS + ("outdir",)
+    lines = [f"--{name}={_flag_text(FLAGS[name].value)}" for name in OPTION_FLAGS + ("outdir",)
              if FLAGS[name].value is not None]
     return "\n".join(lines) + "\n"
 
@@ -204,7 +249,10 @@ def main(argv):
     from tfgan_fs.metrics.detectors import Detectors, require_networks
     from tfgan_fs.metrics.metric_main import open_metric_data
     from tfgan_fs.metrics.weights import MissingWeightsError
+    from tfgan_fs.clip import ClipLoadError
+    from tfgan_fs.convert import ConversionError, PickleRefusedError
     from tfgan_fs.training import checkpoints, options as options_lib
+    from tfgan_fs.training.nada_options import build_nada_options
     from tfgan_fs.training.loop import Trainer, TrainingDivergedError
     from tfgan_fs.training.run_dir import Tee, create_run_dir
     from tfgan_fs.training.strategy import (StrategyError, is_chief, is_multi_worker,
@@ -225,14 +273,18 @@ def main(argv):
             if not options_path.exists():
                 fail(f"--resume={FLAGS.resume}: {options_path} is missing")
             options = options_lib.TrainingOptions.from_json(options_path.read_text())
-            data = open_dataset(options.data)
+            data = open_dataset(options.data) if options.data is not None else None
             # The run's own flags may be repeated (its flagfile); a different value is an error.
-            options_lib.check_resume_args(options, _run_flags(run_dir), args, data.info)
+            options_lib.check_resume_args(options, _run_flags(run_dir), args,
+                                          data.info if data is not None else None)
             if FLAGS["outdir"].present and (pathlib.Path(FLAGS.outdir).resolve()
                                             != run_dir.parent.resolve()):
                 print(f"note: --outdir={FLAGS.outdir} is ignored on --resume; the run continues "
                       f"in {run_dir}", file=sys.stderr)
             options = options_lib.apply_resume_overrides(options, args, replicas)
+        elif args["method"] == "nada":
+            data = None  # NADA adapts --network with CLIP; it reads no images
+            options = build_nada_options({**args, "init_from": FLAGS.init_from}, replicas)
         else:
             if not args["data"]:
                 fail("--data is required (e.g. --data=builtin:shapes, or --flagfile="
@@ -251,7 +303,8 @@ def main(argv):
 
         # Everything a run needs is checked before its directory is created.
         require_networks(options.metrics, Detectors(**options.metric_networks))
-        open_metric_data(options.metric_data, data.info)
+        if data is not None:
+            open_metric_data(options.metric_data, data.info)
         if FLAGS.init_from and not FLAGS.resume:
             checkpoints.check_source_resolution(FLAGS.init_from, data.info.resolution)
         if not is_chief(strategy):
@@ -271,7 +324,8 @@ def main(argv):
                               jit_compile=FLAGS.xla)
             trainer.run()
     except (options_lib.OptionsError, DatasetError, checkpoints.CheckpointError,
-            TrainingDivergedError, MissingWeightsError, StrategyError) as err:
+            TrainingDivergedError, MissingWeightsError, StrategyError, ClipLoadError,
+            ConversionError, PickleRefusedError) as err:
         fail(str(err))
     except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError,
             tf.errors.CancelledError) as err:

@@ -57,6 +57,9 @@ class Phase:
             False.
         discriminator: Which D output the adversarial terms of this phase read: 'image'
             (one logit per image) or 'patch' (CDC's and MixDL's patch-level logits).
+        prepare: Optional `fn(ctx)` run inside the compiled step before the phase's loss is
+            differentiated, with its own StepContext (NADA's layer selection writes the
+            selection its optimizer reads).
     """
     name: str
     optimizer: str
@@ -65,6 +68,7 @@ class Phase:
     offsets: tuple = (0,)
     lazy: bool = True
     discriminator: str = "image"
+    prepare: Optional[Callable] = None
 
     def runs_at(self, step):
         """Whether the phase runs at training step `step`."""
@@ -161,15 +165,17 @@ class StepContext:
     Args:
         method: The Method being trained.
         phase: The Phase being run.
-        real_img: Real images of this replica, float32 in [-1, 1], [N, H, W, C].
-        real_c: Their labels [N, c_dim].
+        real_img: Real images of this replica, float32 in [-1, 1], [N, H, W, C] (None for
+            methods that read no data, `Method.uses_data`).
+        real_c: Their labels [N, c_dim] (or None).
         seed: [2] int64 seed of this step and phase; every draw is folded from it.
         needs: Union of the phase's terms' `needs`.
         aligned_features: Union of the phase's terms' `aligned_features`.
+        batch_size: Samples per replica where there are no real images.
     """
 
     def __init__(self, method, phase, real_img, real_c, seed, needs=frozenset(),
-                 aligned_features=()):
+                 aligned_features=(), batch_size=None):
         self.method = method
         self.phase = phase
         self.real_img = real_img
@@ -177,7 +183,7 @@ class StepContext:
         self.seed = seed
         self.needs = frozenset(needs)
         self.aligned_features = tuple(sorted(set(aligned_features)))
-        self.batch_size = int(real_img.shape[0])
+        self.batch_size = int(real_img.shape[0]) if real_img is not None else int(batch_size)
 
     def seed_for(self, name):
         """An independent seed for the random stream `name` of this step and phase."""
@@ -260,6 +266,8 @@ class Method:
     optimizers: dict
     ema_pairs: list
     z_dim: int
+    uses_data = True  # steps read real images (NADA's do not: no dataset, no D)
+    status_stats = {"G": "Loss/G/loss", "D": "Loss/D/loss"}  # the loop's status line
 
     def phases(self):
         raise NotImplementedError

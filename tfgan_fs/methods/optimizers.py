@@ -1,8 +1,10 @@
-"""Optimizers with the lazy-regularisation correction (Karras et al. 2020, appendix B)."""
+"""Optimizers: Adam with the lazy-regularisation correction (Karras et al. 2020, appendix B),
+and the layer-selective Adam of StyleGAN-NADA."""
 
 import dataclasses
 
 import keras
+import tensorflow as tf
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,3 +35,65 @@ def lazy_regularization_adam(config, reg_interval=None, name=None):
     beta1, beta2 = (beta ** ratio for beta in config.betas)
     return keras.optimizers.Adam(learning_rate=config.lr * ratio, beta_1=beta1, beta_2=beta2,
                                  epsilon=config.eps, name=name)
+
+
+class SelectiveAdam(keras.optimizers.Optimizer):
+    """Adam (PyTorch's formula) that updates only the selected groups of variables.
+
+    StyleGAN-NADA's adaptive layer selection freezes all but k layers each step; in PyTorch a
+    frozen parameter has no gradient and Adam leaves it, its moments and its step count alone.
+    Here the selection is a tensor read at run time (no retrace per selection): `selection`
+    holds one flag per group, `groups` maps each variable (by path) to its group, and a variable
+    whose group is off keeps its value, moments and step. Each variable counts its own steps
+    for the bias correction, as PyTorch does. With every group on this is PyTorch's Adam:
+
+        m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  t <- t + 1
+        x <- x - lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)
+
+    Args:
+        learning_rate, beta_1, beta_2, epsilon: Adam's hyperparameters.
+        selection: tf.Variable [num_groups], nonzero = update the group's variables.
+        groups: {variable path: group index} of every variable the optimizer trains.
+        name: Optimizer name.
+    """
+
+    def __init__(self, learning_rate, beta_1, beta_2, epsilon, selection, groups, name=None):
+        super().__init__(learning_rate=learning_rate, name=name)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.selection = selection
+        self.groups = dict(groups)
+
+    def build(self, var_list):
+        if self.built:
+            return
+        missing = [v.path for v in var_list if v.path not in self.groups]
+        if missing:
+            raise ValueError(f"SelectiveAdam: no group for {missing}")
+        super().build(var_list)
+        self._group_ids = [self.groups[v.path] for v in var_list]
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
+        self._steps = [self.add_variable((), dtype="float32", name=f"{v.name}_step")
+                       for v in var_list]
+
+    def update_step(self, gradient, variable, learning_rate):
+        index = self._get_variable_index(variable)
+        on = tf.not_equal(self.selection[self._group_ids[index]], 0)
+        m, v, t = self._momentums[index], self._velocities[index], self._steps[index]
+        g = tf.cast(gradient, variable.dtype)
+        new_m = self.beta_1 * m + (1 - self.beta_1) * g
+        new_v = self.beta_2 * v + (1 - self.beta_2) * tf.square(g)
+        new_t = t + 1.0
+        step = (tf.cast(learning_rate, variable.dtype) / (1 - self.beta_1 ** new_t) * new_m
+                / (tf.sqrt(new_v / (1 - self.beta_2 ** new_t)) + self.epsilon))
+        self.assign(m, tf.where(on, new_m, m))
+        self.assign(v, tf.where(on, new_v, v))
+        self.assign(t, tf.where(on, new_t, t))
+        self.assign(variable, tf.where(on, variable - step, variable))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return config

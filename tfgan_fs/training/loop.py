@@ -7,6 +7,7 @@ status line and writes stats.jsonl and TensorBoard scalars; every `snap` ticks (
 it writes an image grid and a checkpoint.
 """
 
+import itertools
 import os
 import pathlib
 import resource
@@ -77,12 +78,13 @@ def _gpu_peak_mem_gb():
 
 
 class Trainer:
-    """Builds a run of the options' method (StyleGAN2, MixDL, CDC) and trains it.
+    """Builds a run of the options' method (StyleGAN2, MixDL, CDC, NADA) and trains it.
 
     Args:
         options: TrainingOptions.
         run_dir: Run directory (created by the caller); files are written only by the chief.
-        data: TrainingData (from `tfgan_fs.data.open_dataset`).
+        data: TrainingData (from `tfgan_fs.data.open_dataset`); None for methods that read
+            no data (NADA).
         strategy: tf.distribute strategy (default strategy if None).
         resume: Run dir or checkpoint to continue exactly (weights, optimizers, progress).
         init_from: Run dir or checkpoint to take G, D and G_ema weights from (fresh progress).
@@ -101,17 +103,20 @@ class Trainer:
         self.strategy = strategy or tf.distribute.get_strategy()
         self.is_chief = is_chief(self.strategy)
         self.log = log if self.is_chief else (lambda *a, **k: None)
-        info = data.info
 
         keras.utils.set_random_seed(options.seed)  # deterministic network initialisation
-        labels = data.label_distribution(options.max_images) if options.cond else ()
         aug = options.augment
         with self.strategy.scope():
             self.augment_pipe = make_augment(aug.mode, aug.augpipe, aug.p)
+            data_kwargs = {}
+            if data is not None:  # the StyleGAN2 family builds its networks for the data
+                data_kwargs = dict(
+                    img_resolution=data.info.resolution, img_channels=data.info.channels,
+                    label_distribution=(data.label_distribution(options.max_images)
+                                        if options.cond else ()),
+                    augment_pipe=self.augment_pipe)
             self.method = build_method(options.method_name, options.method, options.fewshot,
-                                       seed=options.seed, img_resolution=info.resolution,
-                                       img_channels=info.channels, label_distribution=labels,
-                                       augment_pipe=self.augment_pipe)
+                                       seed=options.seed, log=self.log, **data_kwargs)
             self.method.build_optimizers()
         self.ada = None
         if aug.mode == "ada":
@@ -126,7 +131,7 @@ class Trainer:
                      f"{self.progress.nimg.numpy() / 1000:.3f}, step "
                      f"{int(self.progress.step.numpy())}")
         elif init_from is not None:
-            checkpoints.check_source_resolution(init_from, info.resolution)
+            checkpoints.check_source_resolution(init_from, data.info.resolution)
             net = self.method.networks
             src = checkpoints.restore_weights({k: net[k] for k in ("G", "D", "G_ema")}, init_from,
                                               log=self.log)
@@ -136,14 +141,15 @@ class Trainer:
             raise ValueError("--method=cdc needs --init_from: the source generator to adapt")
 
         self.phase_steps = [(phase, make_phase_step(self.method, phase, self.strategy,
-                                                    jit_compile=jit_compile))
+                                                    jit_compile=jit_compile,
+                                                    batch_size=options.batch_gpu))
                             for phase in self.method.phases()]
         self.ema_update = make_ema_update(self.method.ema_pairs, self.method.is_buffer)
         self.flags_text = flags_text
         self.metrics = self._metric_context(detectors)
 
         # Fixed latents of the snapshot grids (the same after a resume).
-        self.grid_w, grid_h = image_io.grid_shape(info.resolution)
+        self.grid_w, grid_h = image_io.grid_shape(self.method.G_ema.img_resolution)
         n = self.grid_w * grid_h
         self.grid_z = np.random.RandomState(options.seed).randn(n, self.method.z_dim).astype(
             np.float32)
@@ -247,8 +253,10 @@ class Trainer:
             (self.run_dir / "effective.flags").write_text(self.flags_text, encoding="utf-8")
             with tb_writer.as_default(step=0):
                 tf.summary.text("config/flags", "```\n" + self.flags_text + "\n```")
-        reals, _ = self.data.load_images(min(len(self.grid_z), self.data.info.count))
-        image_io.save_image(image_io.make_grid(reals, self.grid_w), self.run_dir / "reals.png")
+        if self.data is not None:
+            reals, _ = self.data.load_images(min(len(self.grid_z), self.data.info.count))
+            image_io.save_image(image_io.make_grid(reals, self.grid_w),
+                                self.run_dir / "reals.png")
         image_io.save_image(self.generate_grid(), self.run_dir / "fakes_init.png")
 
     def make_batches(self):
@@ -259,6 +267,8 @@ class Trainer:
         which images a step sees.
         """
         opts = self.options
+        if not self.method.uses_data:
+            return itertools.repeat((None, None))
 
         def dataset_fn(context):
             return self.data.make_dataset(
@@ -317,7 +327,8 @@ class Trainer:
         while True:
             nimg = self.train_step(*next(batches), tick_stats)
             done = nimg >= total_nimg
-            if not (done or report_now or nimg >= tick_start_nimg + opts.kimg_per_tick * 1000):
+            tick_nimg = int(round(opts.kimg_per_tick * 1000))
+            if not (done or report_now or nimg >= tick_start_nimg + tick_nimg):
                 continue
             report_now = False
 
@@ -342,11 +353,12 @@ class Trainer:
             # The first tick of a process includes tracing: no meaningful ETA yet.
             eta = format_time((total_nimg - nimg) / 1000 * sec_per_kimg) if traced else "--"
             traced = True
+            losses = " ".join(f"{label} {means.get(key, float('nan')):<6.3f}"
+                              for label, key in self.method.status_stats.items())
             self.log(f"tick {tick:<5d} kimg {nimg / 1000:<8.1f} "
                      f"time {format_time(now - start_time):<12s} "
                      f"sec/kimg {sec_per_kimg:<7.2f} "
-                     f"loss G {means.get('Loss/G/loss', float('nan')):<6.3f} "
-                     f"D {means.get('Loss/D/loss', float('nan')):<6.3f} "
+                     f"loss {losses} "
                      + (f"augment {augment_p:<5.3f} " if augment_p is not None else "")
                      + f"cpumem {record['Resources/cpu_mem_gb']:<5.2f} "
                      f"ETA {eta}")

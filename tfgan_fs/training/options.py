@@ -15,6 +15,7 @@ from tfgan_fs.configs import stylegan2 as presets
 from tfgan_fs.methods import METHOD_NAMES, AdamConfig, StyleGAN2Config, fewshot_defaults
 from tfgan_fs.methods.mixdl import MIXUP_DISTS
 from tfgan_fs.networks import default_patch_res, patch_candidates
+from tfgan_fs.training.nada_options import build_nada_options
 from tfgan_fs.metrics.names import parse_metric_list
 
 AUG_MODES = ("ada", "noaug", "fixed", "diffaugment")
@@ -67,13 +68,15 @@ class TrainingOptions:
         cfg: Preset name.
         desc: Run description (run dir suffix).
         num_replicas: Replicas the batch was split over when the run was created.
-        method: The StyleGAN2 hyperparameters and network arguments.
+        method: The StyleGAN2 hyperparameters and network arguments (None for NADA, whose
+            networks come from its source generator).
         augment: Discriminator augmentation.
         metrics: Metric names evaluated at every snapshot.
         metric_networks: Feature-network files {'inception', 'vgg16', 'lpips'} (None: env var).
         metrics_cache: Real-statistics cache directory (None: the default).
-        method_name: 'stylegan2', 'mixdl' or 'cdc'.
-        fewshot: The few-shot method's settings (MixDLConfig / CDCConfig fields), or None.
+        method_name: 'stylegan2', 'mixdl', 'cdc' or 'nada'.
+        fewshot: The other methods' settings (MixDLConfig / CDCConfig / NADAConfig fields), or
+            None for StyleGAN2.
         metric_data: Dataset spec of the full real set of fid/kid/pr (None: `data`).
     """
     data: str
@@ -94,7 +97,7 @@ class TrainingOptions:
     cfg: str
     desc: str
     num_replicas: int
-    method: StyleGAN2Config
+    method: Optional[StyleGAN2Config]
     augment: AugmentOptions = dataclasses.field(default_factory=AugmentOptions)
     metrics: list = dataclasses.field(default_factory=list)
     metric_networks: dict = dataclasses.field(default_factory=dict)
@@ -111,6 +114,8 @@ class TrainingOptions:
         raw = json.loads(text)
         augment = AugmentOptions(**raw.pop("augment", {}))
         method = raw.pop("method")
+        if method is None:  # NADA
+            return cls(**raw, method=None, augment=augment)
         for key in ("G_opt", "D_opt"):
             method[key] = AdamConfig(**{**method[key], "betas": tuple(method[key]["betas"])})
         method["ggdr_res"] = tuple(method.get("ggdr_res", (64,)))
@@ -119,7 +124,8 @@ class TrainingOptions:
 
 # Flags that may change when a run is resumed (schedule and bookkeeping, not the model).
 RESUMABLE_OVERRIDES = ("kimg", "tick", "snap", "keep", "workers", "metrics", "metric_data",
-                       "inception", "vgg16", "lpips", "cache_dir", "impl")
+                       "inception", "vgg16", "lpips", "cache_dir", "impl", "iter",
+                       "output_interval")
 IMPLS = ("auto", "ref", "custom")  # tfgan_fs.ops.VALID_IMPLS
 
 
@@ -276,6 +282,8 @@ def _fewshot_options(args, method, info, batch, max_images):
     name = args.get("method") or "stylegan2"
     _require(name in METHOD_NAMES, "method",
              f"must be one of {', '.join(METHOD_NAMES)}, got {name!r}")
+    _require(name != "nada", "method", "--method=nada reads no dataset; its options are built "
+             "by build_nada_options")
     allowed = FEWSHOT_FLAGS.get(name, ())
     for flag in sorted({f for fl in FEWSHOT_FLAGS.values() for f in fl} - set(allowed)):
         _require(args.get(flag) is None, flag,
@@ -449,7 +457,11 @@ def check_resume_args(saved, run_args, args, info):
 
     def resolve(extra):
         merged = {**run_args, **extra, "init_from": init_from or None}
-        fields = json.loads(build_options(merged, info, saved.num_replicas, has_gpu).to_json())
+        if saved.method_name == "nada":
+            built = build_nada_options({**merged, "init_from": None}, saved.num_replicas)
+        else:
+            built = build_options(merged, info, saved.num_replicas, has_gpu)
+        fields = json.loads(built.to_json())
         for key in _NOT_COMPARED:
             fields.pop(key)
         return {**fields, "desc": merged.get("desc")}  # only --desc names the run dir
@@ -500,6 +512,13 @@ def apply_resume_overrides(options, args, num_replicas):
         OptionsError: if the replica count changed such that the global batch cannot be split.
     """
     updates = {}
+    if args.get("iter") is not None:  # NADA: iterations of the run's batch
+        _require(args["iter"] >= 1, "iter", f"must be >= 1, got {args['iter']}")
+        updates["total_kimg"] = args["iter"] * options.batch_size / 1000
+    if args.get("output_interval") is not None:
+        _require(args["output_interval"] >= 1, "output_interval",
+                 f"must be >= 1, got {args['output_interval']}")
+        updates["kimg_per_tick"] = args["output_interval"] * options.batch_size / 1000
     if args.get("kimg") is not None:
         _require(args["kimg"] > 0, "kimg", f"must be > 0, got {args['kimg']}")
         updates["total_kimg"] = float(args["kimg"])
@@ -522,7 +541,7 @@ def apply_resume_overrides(options, args, num_replicas):
         updates["metrics_cache"] = args["cache_dir"]
     if args.get("metric_data") is not None:
         updates["metric_data"] = args["metric_data"]
-    if args.get("impl") is not None:  # which kernels run, not what is computed
+    if args.get("impl") is not None and options.method is not None:  # kernels, not the math
         impl = _impl(args["impl"])
         updates["method"] = dataclasses.replace(
             options.method, G_kwargs={**options.method.G_kwargs, "impl": impl},

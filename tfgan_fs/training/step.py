@@ -30,11 +30,12 @@ def _merge_stats(merged, stats):
         merged[name] = value if name not in merged else tf.concat([merged[name], value], 0)
 
 
-def make_phase_step(method, phase, strategy, jit_compile=False):
+def make_phase_step(method, phase, strategy, jit_compile=False, batch_size=None):
     """Builds the compiled step of `phase`.
 
     The returned function takes (real_images_uint8, real_labels, seed), where the first two are
-    per-replica values from a distributed dataset and seed is the `[2]` int64 seed of the step
+    per-replica values from a distributed dataset (None for methods that read no data; then
+    `batch_size` is the per-replica batch) and seed is the `[2]` int64 seed of the step
     (folded with the phase name, so each phase draws its own latents and noise), and returns
     {stat name: [sum, count]} over all replicas.
 
@@ -53,10 +54,15 @@ def make_phase_step(method, phase, strategy, jit_compile=False):
         trainables = phase.trainables()
         sources = [v.value for v in trainables]  # the tf.Variables behind the Keras variables
         seed = rng.fold(seed, phase.name)
-        real_img = tf.cast(real_img, tf.float32) / 127.5 - 1.0
+        if real_img is not None:
+            real_img = tf.cast(real_img, tf.float32) / 127.5 - 1.0
+        if phase.prepare is not None:
+            phase.prepare(StepContext(method, phase, real_img, real_c, rng.fold(seed, "prepare"),
+                                      batch_size=batch_size))
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(sources)
-            ctx = StepContext(method, phase, real_img, real_c, seed, needs, aligned)
+            ctx = StepContext(method, phase, real_img, real_c, seed, needs, aligned,
+                              batch_size=batch_size)
             loss = tf.constant(0.0)
             merged = {}
             for term in terms:
