@@ -6,9 +6,11 @@ tick (status line, stats, snapshot grids; a checkpoint every `--snap` ticks).
 """
 
 import dataclasses
+import math
 import pathlib
 import re
 
+from tfgan_fs.clip.model import ClipLoadError, resolve_preset
 from tfgan_fs.methods.nada import IMAGE_EXTENSIONS, PHASES, NADAConfig
 
 # Flags of --method=nada (NADAConfig fields), and the general flags it reads.
@@ -31,6 +33,20 @@ def _error(flag, message):
 def _require(condition, flag, message):
     if not condition:
         raise _error(flag, message)
+
+
+def _source_num_ws(network):
+    """W+ entries of the generator in a run dir / checkpoint (None for a pickle)."""
+    from tfgan_fs.training.checkpoints import CheckpointError, load_network_configs  # noqa
+
+    if pathlib.Path(network).is_file():
+        return None
+    try:
+        _, configs = load_network_configs(network)
+    except CheckpointError as err:
+        raise _error("network", str(err)) from err
+    resolution = configs.get("G_ema", configs.get("G", {})).get("img_resolution")
+    return None if resolution is None else 2 * int(math.log2(resolution)) - 2
 
 
 def nada_config(args):
@@ -66,6 +82,12 @@ def nada_config(args):
              f"must be >= 0, got {list(cfg.clip_model_weights)}")
     _require(any(w > 0 for w in cfg.clip_model_weights), "clip_model_weights",
              "at least one CLIP model needs a weight > 0")
+    for name, weight in zip(cfg.clip_models, cfg.clip_model_weights):
+        if weight > 0:
+            try:
+                resolve_preset(name)
+            except ClipLoadError as err:
+                raise _error("clip_models", str(err)) from err
     if cfg.style_img_dir:
         path = pathlib.Path(cfg.style_img_dir)
         _require(path.is_dir(), "style_img_dir", f"{path} is not a directory")
@@ -82,6 +104,10 @@ def nada_config(args):
     _require(cfg.auto_layer_iters >= 0, "auto_layer_iters", f"must be >= 0 (0 = no layer "
              f"selection: train the --phase layers), got {cfg.auto_layer_iters}")
     _require(cfg.auto_layer_k >= 1, "auto_layer_k", f"must be >= 1, got {cfg.auto_layer_k}")
+    num_ws = _source_num_ws(cfg.network)
+    _require(num_ws is None or cfg.auto_layer_iters == 0 or cfg.auto_layer_k <= num_ws,
+             "auto_layer_k", f"must be at most the source generator's {num_ws} W+ entries "
+             f"(2 log2(resolution) - 2), got {cfg.auto_layer_k}")
     _require(cfg.auto_layer_batch >= 1, "auto_layer_batch",
              f"must be >= 1, got {cfg.auto_layer_batch}")
     _require(cfg.lr > 0, "lr", f"must be > 0, got {cfg.lr}")
