@@ -6,6 +6,7 @@ Examples:
     python tools/generate.py --network=RUN_DIR --seeds=0-7 --trunc=0.7 --class=2 --outdir=out
     python tools/generate.py --network=models/G --seeds=0-7 --outdir=out   # tools/export.py
     python tools/generate.py --network=RUN_DIR --interpolate=3,7,12 --outdir=out
+    python tools/generate.py --network=RUN_DIR --projected_w=out/projected_w.npz --outdir=out
 
 Each seed s gives z = numpy.random.RandomState(s).randn(1, z_dim) (as in the reference), so a
 seed names the same image for the same network. With --seed_rng=tf, z is the stateless TF draw
@@ -20,6 +21,12 @@ row per consecutive pair, --interp_steps + 1 columns from one keyframe to the ne
 interpolation.gif (--interp_steps frames per segment, through all keyframes and back to the
 first, looping). A smooth walk means a smooth latent space; one that jumps from one training
 image to the next is the "stair-like" space of an overfitted few-shot generator.
+
+With --projected_w=FILE (an .npz with 'w' [N, num_ws, w_dim] or [num_ws, w_dim], as
+tools/project.py writes) the tool renders those ws through G's synthesis instead of seeds, as
+the reference's generate.py --projected-w: proj00.png, proj01.png, ... (--noise_mode, default
+constant noise; --seeds, --trunc and --class do not apply). Any generator with the same num_ws
+and w_dim renders them, e.g. one adapted from the projected one.
 """
 
 import os
@@ -54,6 +61,8 @@ flags.DEFINE_string("interpolate", None, "Keyframe seeds A,B,... (at least 2): w
 flags.DEFINE_integer("interp_steps", 12, "Frames per keyframe-to-keyframe segment of "
                      "--interpolate (the picture has one more column: both ends).")
 flags.DEFINE_integer("interp_ms", 50, "Milliseconds per frame of interpolation.gif.")
+flags.DEFINE_string("projected_w", None, "An .npz of ws ('w', [N, num_ws, w_dim]) written by "
+                    "tools/project.py: write proj00.png ... of them instead of seed images.")
 flags.mark_flags_as_required(["network", "outdir"])
 
 
@@ -91,6 +100,12 @@ def main(argv):
             fail("--interp_ms must be >= 10 (GIF stores hundredths of a second)")
         if FLAGS.noise_mode != "const":
             fail("--noise_mode: --interpolate uses constant noise (so that only w changes)")
+    if FLAGS.projected_w is not None:
+        if keyframes is not None:
+            fail("--projected_w and --interpolate exclude each other")
+        if not os.path.isfile(FLAGS.projected_w):
+            fail(f"--projected_w: '{FLAGS.projected_w}' does not exist (tools/project.py "
+                 f"writes projected_w.npz)")
     batch = FLAGS.batch
     if find_saved_model(FLAGS.network) is not None:
         if FLAGS.noise_mode != "const":
@@ -103,8 +118,9 @@ def main(argv):
             G = ExportedGenerator(FLAGS.network)
         except ValueError as err:
             fail(f"--network: {err}")
-        if keyframes is not None:
-            fail("--interpolate needs G's mapping and synthesis: pass the run or checkpoint "
+        if keyframes is not None or FLAGS.projected_w is not None:
+            flag = "--interpolate" if keyframes is not None else "--projected_w"
+            fail(f"{flag} needs G's mapping and synthesis: pass the run or checkpoint "
                  "instead of an exported SavedModel")
         batch = min(batch, G.max_batch or batch)
 
@@ -123,6 +139,10 @@ def main(argv):
 
         def generate(z, c):
             return image_io.to_uint8(generate_float(z, c))
+
+        if FLAGS.projected_w is not None:
+            write_projected_w(G, batch)
+            return
 
     label = np.zeros([1, G.c_dim], np.float32)
     if G.c_dim:
@@ -159,6 +179,34 @@ def main(argv):
         columns = int(np.ceil(np.sqrt(len(imgs))))
         image_io.save_image(image_io.make_grid(imgs, columns), outdir / "grid.png")
     print(f"Wrote {len(seeds)} images to {outdir}")
+
+
+def write_projected_w(G, batch):
+    """Writes proj00.png ... of the ws in --projected_w (G's synthesis, --noise_mode)."""
+    import tensorflow as tf
+
+    from tfgan_fs import images as image_io
+    from tfgan_fs.projection import load_projected_w
+
+    if FLAGS["seeds"].present or FLAGS["class"].value is not None or FLAGS.trunc != 1:
+        print("warning: --seeds, --class and --trunc are ignored with --projected_w",
+              file=sys.stderr)
+    try:
+        ws = load_projected_w(FLAGS.projected_w, G)
+    except ValueError as err:
+        fail(f"--projected_w: {err}")
+
+    @tf.function
+    def synthesize(ws):
+        return G.synthesis(ws, noise_mode=FLAGS.noise_mode)
+
+    outdir = pathlib.Path(FLAGS.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    for i in range(0, len(ws), batch):
+        imgs = image_io.to_uint8(tf.cast(synthesize(tf.constant(ws[i:i + batch])), tf.float32))
+        for idx, img in enumerate(imgs, start=i):
+            image_io.save_image(img, outdir / f"proj{idx:02d}.png")
+    print(f"Wrote {len(ws)} images of {FLAGS.projected_w} to {outdir}")
 
 
 def write_interpolation(G, z, c, outdir, batch):

@@ -166,8 +166,11 @@ class LPIPS(tf.Module):
 
     def _conv(self, x, index):
         kernel, bias, stride, pad = self._convs[index]
-        x = tf.nn.conv2d(x, kernel, strides=stride,
-                         padding=[[0, 0], [pad, pad], [pad, pad], [0, 0]])
+        if stride == 1 and 2 * pad == kernel.shape[0] - 1:
+            padding = "SAME"  # the same zero padding; TF's CPU backward is much faster with it
+        else:
+            padding = [[0, 0], [pad, pad], [pad, pad], [0, 0]]
+        x = tf.nn.conv2d(x, kernel, strides=stride, padding=padding)
         return tf.nn.relu(tf.nn.bias_add(x, bias))
 
     def __call__(self, img0, img1):

@@ -81,7 +81,7 @@ WEIGHTS = {
         flag="--lpips",
         argument="lpips",
         env="TFGAN_FS_LPIPS",
-        used_by="PPL"),
+        used_by="PPL, the LPIPS metrics and GAN inversion (tools/project.py)"),
 }
 
 
