@@ -24,6 +24,12 @@ def make_source_generator(seed=0, **overrides):
     keras.utils.set_random_seed(seed)
     G = Generator(**{**SOURCE_KWARGS, **overrides}, name="G_ema")
     G(np.zeros([1, G.z_dim], np.float32), np.zeros([1, G.c_dim], np.float32))
+    # Noise strengths start at 0; a trained generator's are not, and they make the frozen and
+    # adapted images differ at step 0 (each draws its own noise) as with a real source. With
+    # identical images the edit direction of the +1e-6 re-encoding is rounding noise.
+    for v in G.weights:
+        if v.name == "noise_strength":
+            v.assign(0.1)
     return G
 
 
