@@ -2,6 +2,7 @@
 against PyTorch's Adam, the CLIP wrapper, options and their errors, exact --resume."""
 
 import dataclasses
+import pathlib
 
 import keras
 import numpy as np
@@ -272,3 +273,63 @@ def test_a_nada_run_writes_before_after_pictures_and_resumes_exactly(source_run,
     G = checkpoints.load_network(tmp_path / "split", "G_ema")
     for a, b in zip(G.weights, resumed.method.G.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+# --- sources, image targets, style mixing ---------------------------------------------------------
+
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "convert" / "fixtures"
+
+
+def test_an_official_pickle_is_converted_on_the_fly(tiny_clip):
+    from tfgan_fs.convert import convert_pickle
+    cfg = NADAConfig(network=str(FIXTURES / "pt_uncond32.pkl"), clip_models=(tiny_clip,),
+                     source_class="photo", target_class="sketch", auto_layer_iters=0)
+    method = NADA(cfg, load_clip_models(cfg.clip_models, cfg.clip_model_weights, log=print),
+                  log=print)
+    official = convert_pickle(cfg.network, log=print).networks["G_ema"]
+    for a, b, c in zip(method.G.weights, method.G_frozen.weights, official.weights):
+        np.testing.assert_array_equal(a.numpy(), c.numpy())
+        np.testing.assert_array_equal(b.numpy(), c.numpy())
+    assert method.G.img_resolution == 32
+
+
+def test_style_images_replace_the_text_direction(tiny_clip, tmp_path):
+    from PIL import Image
+    from tfgan_fs import losses, rng
+    from tfgan_fs.clip import preprocess_pil
+    style = tmp_path / "style"
+    style.mkdir()
+    rs = np.random.RandomState(0)
+    for i, size in enumerate([(40, 30), (24, 24)]):
+        Image.fromarray(rs.randint(0, 255, size + (3,)).astype(np.uint8)).save(
+            style / f"s{i}.png")
+    (style / "notes.txt").write_text("not an image")
+    method = make_nada(tiny_clip, auto_layer_iters=0, style_img_dir=str(style),
+                       img2img_batch=3)
+    clip = method.clip_models[0][0]
+    # By hand: the source images as NADA draws them, CLIP's PIL preprocessing for the style.
+    z = rng.normal(rng.make_seed(0, "img2img"), [3, method.z_dim], batched=False)
+    generated = method.G_frozen(z, tf.zeros([3, 0]), noise_mode="random",
+                                noise_seed=rng.make_seed(0, "img2img/noise"))
+    gen = clip.encode_images(generated).numpy()
+    sty = clip.encode_image_arrays([preprocess_pil(style / f"s{i}.png", clip.input_size)
+                                    for i in range(2)])
+    unit = lambda x: x / np.linalg.norm(x, axis=-1, keepdims=True)  # noqa: E731
+    expected = unit(unit(sty).mean(0) - unit(gen).mean(0))
+    np.testing.assert_allclose(method.directions[0].numpy()[0], expected, atol=1e-5)
+    text = losses.text_direction(clip.encode_texts(["a photo"]), clip.encode_texts(["a sketch"]))
+    assert np.abs(method.directions[0].numpy() - text.numpy()).max() > 1e-3
+
+
+def test_style_mixing_takes_the_ws_after_one_crossover_from_a_second_latent(tiny_clip):
+    method = make_nada(tiny_clip, auto_layer_iters=0, mixing=1.0)
+    z = tf.random.stateless_normal([3, method.z_dim], [1, 2])
+    ws = method.frozen_mapping(z, tf.zeros([3, 0]), tf.constant([4, 4], tf.int64)).numpy()
+    plain = method.G_frozen.mapping(z, tf.zeros([3, 0])).numpy()
+    same = np.all(np.isclose(ws, plain, atol=1e-6), axis=(0, 2))  # per W+ entry
+    cutoff = int(np.argmin(same))
+    assert 1 <= cutoff < method.G.num_ws and same[:cutoff].all() and not same[cutoff:].any()
+    no_mix = make_nada(tiny_clip, auto_layer_iters=0, mixing=0.0)
+    np.testing.assert_allclose(
+        no_mix.frozen_mapping(z, tf.zeros([3, 0]), tf.constant([4, 4], tf.int64)).numpy(),
+        plain, atol=1e-6)
