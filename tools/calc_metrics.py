@@ -64,7 +64,10 @@ def main(argv):
                    if options_path.exists() else None)
         data_spec = FLAGS.data or (options.data if options else None)
         if data_spec is None:
-            fail("--data is required: the network has no training_options.json to take it from")
+            why = ("its run trained on no dataset (--method=nada): give the real images of the "
+                   "target domain" if options else "the network has no training_options.json "
+                   "to take it from")
+            fail(f"--data is required: {why}")
         max_images = FLAGS.max_images if FLAGS.max_images is not None else (
             options.max_images if options else None)
         specs, detectors, cache = metric_setup(FLAGS)
