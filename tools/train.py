@@ -158,8 +158,8 @@ flags.DEFINE_integer("img2img_batch", None, "NADA: generated images whose mean e
 flags.DEFINE_float("sample_truncation", None, "NADA: truncation psi of the before/after "
                    "snapshot pictures (default 0.7).")
 flags.DEFINE_integer("iter", None, "NADA: training iterations (default 1000).")
-flags.DEFINE_integer("output_interval", None, "NADA: iterations between status lines and "
-                     "snapshot pictures (default 100; a checkpoint every --snap of them).")
+flags.DEFINE_integer("output_interval", None, "NADA: iterations between status lines "
+                     "(default 100); pictures and a checkpoint every --snap of them.")
 
 flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue exactly: "
                     "weights, optimizer state, G_ema, images seen, path-length mean. The run's "

@@ -38,7 +38,7 @@ def test_recipe_flagfile_dry_run(tmp_path, source_run):
     assert nada["clip_model_weights"] == [1.0, 1.0] and nada["lr"] == 0.002
     assert (nada["source_class"], nada["target_class"]) == ("photo", "sketch")
     assert nada["auto_layer_iters"] == 1 and nada["auto_layer_batch"] == 8
-    assert nada["mixing"] == 0 and options["snap"] == 3
+    assert nada["mixing"] == 0 and options["snap"] == 1
 
 
 def test_a_short_run_resumes_with_its_flagfile_and_generates(tmp_path, source_run, tiny_clip):

@@ -268,6 +268,7 @@ class Method:
     z_dim: int
     uses_data = True  # steps read real images (NADA's do not: no dataset, no D)
     status_stats = {"G": "Loss/G/loss", "D": "Loss/D/loss"}  # the loop's status line
+    counts_iterations = False  # progress in iterations (NADA), not in kimg of real images
 
     def phases(self):
         raise NotImplementedError

@@ -198,6 +198,7 @@ class NADA(Method):
 
     status_stats = {"clip": "Loss/G/loss"}
     uses_data = False
+    counts_iterations = True
 
     def __init__(self, config, clip_models, seed=0, source=None, log=print):
         if not clip_models:

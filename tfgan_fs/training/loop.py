@@ -234,10 +234,12 @@ class Trainer:
             n = min(SNAPSHOT_PICTURE_SAMPLES, len(self.grid_z))
             pictures = {"fakes": grid, **self.method.snapshot_pictures(self.grid_z[:n],
                                                                        self.grid_c[:n])}
+            step = int(self.progress.step.numpy())
             with tb_writer.as_default(step=nimg):
                 for name, picture in pictures.items():
-                    image_io.save_image(picture, self.run_dir / snapshot_name(name, nimg, ".png",
-                                                                              sub_kimg))
+                    filename = (f"{name}-iter{step:06d}.png" if self.method.counts_iterations
+                                else snapshot_name(name, nimg, ".png", sub_kimg))
+                    image_io.save_image(picture, self.run_dir / filename)
                     tf.summary.image(name, picture[np.newaxis], max_outputs=1)
             tb_writer.flush()
         return self.state.save(self.run_dir / "checkpoints", keep=self.options.keep_checkpoints,
@@ -355,7 +357,10 @@ class Trainer:
             traced = True
             losses = " ".join(f"{label} {means.get(key, float('nan')):<6.3f}"
                               for label, key in self.method.status_stats.items())
-            self.log(f"tick {tick:<5d} kimg {nimg / 1000:<8.1f} "
+            step = int(self.progress.step.numpy())
+            where = (f"iter {step:<8d}" if self.method.counts_iterations
+                     else f"kimg {nimg / 1000:<8.1f}")
+            self.log(f"tick {tick:<5d} {where} "
                      f"time {format_time(now - start_time):<12s} "
                      f"sec/kimg {sec_per_kimg:<7.2f} "
                      f"loss {losses} "

@@ -2,7 +2,7 @@
 
 NADA counts iterations, not images: `--iter` steps of `--batch` samples are
 `total_kimg = iter * batch / 1000` for the loop, and `--output_interval` iterations make one
-tick (status line, stats, snapshot grids; a checkpoint every `--snap` ticks).
+tick (status line, stats); every `--snap` ticks the pictures and a checkpoint.
 """
 
 import dataclasses
