@@ -358,11 +358,16 @@ class Trainer:
             losses = " ".join(f"{label} {means.get(key, float('nan')):<6.3f}"
                               for label, key in self.method.status_stats.items())
             step = int(self.progress.step.numpy())
-            where = (f"iter {step:<8d}" if self.method.counts_iterations
-                     else f"kimg {nimg / 1000:<8.1f}")
+            if self.method.counts_iterations:  # one iteration = one batch
+                sec_per_iter = sec_per_kimg * opts.batch_size / 1000
+                where = f"iter {step:<8d}"
+                speed = f"sec/iter {sec_per_iter:<7.2f}"
+            else:
+                where = f"kimg {nimg / 1000:<8.1f}"
+                speed = f"sec/kimg {sec_per_kimg:<7.2f}"
             self.log(f"tick {tick:<5d} {where} "
                      f"time {format_time(now - start_time):<12s} "
-                     f"sec/kimg {sec_per_kimg:<7.2f} "
+                     f"{speed} "
                      f"loss {losses} "
                      + (f"augment {augment_p:<5.3f} " if augment_p is not None else "")
                      + f"cpumem {record['Resources/cpu_mem_gb']:<5.2f} "
@@ -383,6 +388,8 @@ class Trainer:
         if stats_writer is not None:
             stats_writer.close()
             tb_writer.close()
-        self.log(f"Done: {nimg / 1000:g} kimg in {format_time(time.time() - start_time)}; "
+        done_at = (f"{int(self.progress.step.numpy())} iterations" if self.method.counts_iterations
+                   else f"{nimg / 1000:g} kimg")
+        self.log(f"Done: {done_at} in {format_time(time.time() - start_time)}; "
                  f"checkpoint {last_ckpt}")
         return {"kimg": nimg / 1000, "checkpoint": last_ckpt, "run_dir": self.run_dir}
