@@ -6,7 +6,8 @@ stride, ...)` (wrapped in `_rebuild_parameter` for parameters), and each storage
 five pickles (magic number, protocol 1001, system info, the storage as a persistent id
 ('storage', torch.FloatStorage, key, location, numel, view), the list of keys) followed by each
 storage's element count (int64) and raw little-endian data. The payload is read with the same
-restricted unpickler; the zip-based `torch.save` format is not used there and is refused.
+restricted unpickler; the zip-based `torch.save` format is not used there and is refused
+(files in that format are read by `torch_zip`, with the same tensor rebuilders).
 """
 
 import io
