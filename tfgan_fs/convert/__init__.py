@@ -9,7 +9,8 @@ everything else (`PickleRefusedError`). Still, only convert pickles from sources
 Modules: `restricted_unpickler` (allow-listed unpickling, NumPy stand-ins), `torch_tensors`
 (tensors and storages without torch), `network_pickle` (pickle -> plain networks),
 `pt_kwargs` (reference kwargs -> tfgan_fs configs), `tf1_legacy` (TF1 -> reference names, as
-legacy.py), `weights` (names and layouts), `convert` (build, assign, write the run dir).
+legacy.py), `weights` (names and layouts), `convert` (build, assign, write the run dir),
+`torch_zip` (zip-based torch.save files), `stargan_v2` (official StarGAN v2 checkpoints).
 """
 
 from tfgan_fs.convert.convert import ConvertedNetworks, convert_pickle, write_run_dir

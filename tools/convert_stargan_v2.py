@@ -1,0 +1,73 @@
+"""Convert an official StarGAN v2 checkpoint (clovaai/stargan-v2) into a tfgan_fs run directory.
+
+Examples:
+    python tools/convert_stargan_v2.py --source=expr/checkpoints/afhq/100000_nets_ema.ckpt \
+        --dest=pretrained/stargan_v2_afhq
+    python tools/convert_stargan_v2.py --source=expr/checkpoints/celeba_hq/100000_nets_ema.ckpt \
+        --dest=pretrained/stargan_v2_celeba_hq --w_hpf=1
+
+The checkpoint is a zip-based torch.save of {'generator', 'mapping_network', 'style_encoder'}
+state_dicts (*_nets.ckpt adds 'discriminator', converted too). It is read without torch by a
+restricted unpickler that constructs only containers and tensors. img_size, style_dim,
+latent_dim, num_domains, channel counts and block counts are inferred from the tensor shapes;
+whether w_hpf > 0 follows from the generator's block count, its value (1 by default) from
+--w_hpf. The FAN (w_hpf > 0) is not converted here. The run directory is written atomically
+(checkpoints/latest, one checkpoint with the networks under the checkpoint's keys, network.json,
+and conversion.json describing the source); `tfgan_fs.convert.stargan_v2.load` reads it.
+"""
+
+import os
+import pathlib
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("source", None, "Official StarGAN v2 checkpoint (torch zip), e.g. "
+                    "100000_nets_ema.ckpt or 100000_nets.ckpt.")
+flags.DEFINE_string("dest", None, "Run directory to create (must not exist).")
+flags.DEFINE_integer("w_hpf", None, "High-pass weight of the generator (the reference's "
+                     "--w_hpf). Default: inferred (0, or 1 when the generator has the extra "
+                     "down-sampling block of w_hpf > 0); a value that contradicts the "
+                     "block count is an error.", lower_bound=0)
+flags.mark_flags_as_required(["source", "dest"])
+
+
+def fail(message):
+    """`error: message` on stderr, exit status 1 (tfgan_fs.cli.errors.fail without importing
+    tfgan_fs, whose import loads TensorFlow: the argument checks stay fast)."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main(argv):
+    if len(argv) > 1:
+        fail(f"unexpected arguments {argv[1:]}")
+    source, dest = pathlib.Path(FLAGS.source), pathlib.Path(FLAGS.dest)
+    if not source.is_file():
+        fail(f"--source: {source} does not exist or is not a file")
+    if dest.exists():
+        fail(f"--dest {dest} already exists; choose a new directory")
+    from absl import logging
+    logging.set_verbosity(logging.WARNING)
+    from tfgan_fs.convert import ConversionError, PickleRefusedError
+    from tfgan_fs.convert.stargan_v2 import convert_checkpoint, write_run_dir
+    try:
+        converted = convert_checkpoint(source, FLAGS.w_hpf)
+        write_run_dir(converted, dest)
+    except (ConversionError, PickleRefusedError) as err:
+        fail(f"--source: {err}")
+    info = converted.info
+    print(f"Wrote {dest}: {', '.join(converted.networks)}; img_size {info['img_size']}, "
+          f"style_dim {info['style_dim']}, latent_dim {info['latent_dim']}, "
+          f"num_domains {info['num_domains']}, w_hpf {info['w_hpf']}")
+
+
+if __name__ == "__main__":
+    app.run(main)
