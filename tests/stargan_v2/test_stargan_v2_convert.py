@@ -1,0 +1,158 @@
+"""StarGAN v2 checkpoint conversion: size inference, the run dir, bad checkpoints."""
+
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from tfgan_fs.convert import ConversionError, PickleRefusedError
+from tfgan_fs.convert import stargan_v2 as conv
+from tfgan_fs.convert.torch_zip import load_torch_zip
+from tfgan_fs.networks import stargan_v2 as nets
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+NETS = os.path.join(FIXTURES, "nets.ckpt")
+NETS_EMA = os.path.join(FIXTURES, "nets_ema.ckpt")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def torch_state(net):
+    """Zero tensors in the reference layout, keyed as the reference's state_dict."""
+    out = {}
+    for key, (var, kind) in net.torch_parameters().items():
+        shape = tuple(var.shape)
+        if kind == "conv":
+            shape = (shape[3], shape[2], shape[0], shape[1])
+        elif kind == "dense":
+            shape = shape[::-1]
+        out[key] = np.zeros(shape, np.float32)
+    return out
+
+
+def test_fixture_sizes_are_inferred():
+    info = conv.convert_checkpoint(NETS).info
+    assert (info["img_size"], info["style_dim"], info["latent_dim"], info["num_domains"],
+            info["w_hpf"], info["hidden_dim"]) == (64, 16, 8, 3, 0, 32)
+    assert info["networks"]["generator"] == dict(img_size=64, style_dim=16, max_conv_dim=16,
+                                                 w_hpf=0, dim_in=8)
+    assert info["networks"]["discriminator"]["num_domains"] == 3
+
+
+@pytest.mark.parametrize("img_size,w_hpf,domains,style_dim,latent_dim", [
+    (64, 0, 2, 8, 4), (64, 1, 3, 4, 16), (32, 0, 4, 8, 8)])
+def test_size_inference(img_size, w_hpf, domains, style_dim, latent_dim):
+    state = {
+        "generator": torch_state(nets.Generator(img_size, style_dim, 32, w_hpf,
+                                                dim_in=4).build_for_size()),
+        "mapping_network": torch_state(nets.MappingNetwork(latent_dim, style_dim, domains,
+                                                           hidden_dim=8).build_for_size()),
+        "style_encoder": torch_state(nets.StyleEncoder(img_size, style_dim, domains, 32,
+                                                       dim_in=4).build_for_size()),
+        "discriminator": torch_state(nets.Discriminator(img_size, domains, 16,
+                                                        dim_in=4).build_for_size())}
+    configs, summary = conv.infer_config(state)
+    assert (summary["img_size"], summary["w_hpf"], summary["num_domains"], summary["style_dim"],
+            summary["latent_dim"]) == (img_size, w_hpf, domains, style_dim, latent_dim)
+    assert summary["generator_down_blocks"] == int(np.log2(img_size)) - 4 + w_hpf
+    assert configs["discriminator"]["max_conv_dim"] == 16
+    built = conv.build(configs)
+    for key, net in built.items():
+        conv.assign(net, state[key], key)
+    _, summary = conv.infer_config(state, w_hpf=3 if w_hpf else 0)
+    assert summary["w_hpf"] == (3 if w_hpf else 0)
+    with pytest.raises(ConversionError, match=f"--w_hpf={0 if w_hpf else 1} does not match"):
+        conv.infer_config(state, w_hpf=0 if w_hpf else 1)
+
+
+def test_run_dir_round_trip(tmp_path):
+    converted = conv.convert_checkpoint(NETS)
+    dest = conv.write_run_dir(converted, tmp_path / "run")
+    assert sorted(os.listdir(tmp_path)) == ["run"]  # no temporary left behind
+    loaded = conv.load(dest)
+    assert sorted(loaded) == sorted(converted.networks)
+    ref = np.load(os.path.join(FIXTURES, "outputs.npz"))
+    x = np.transpose(ref["x"], (0, 2, 3, 1))
+    np.testing.assert_array_equal(loaded["generator"](x, ref["s_ref"]).numpy(),
+                                  converted.networks["generator"](x, ref["s_ref"]).numpy())
+    with pytest.raises(ConversionError, match="already exists"):
+        conv.write_run_dir(converted, dest)
+
+
+def test_cli_writes_run_dir(tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    tool = os.path.join(REPO, "tools", "convert_stargan_v2.py")
+    ok = subprocess.run([sys.executable, tool, f"--source={NETS_EMA}", f"--dest={tmp_path}/a"],
+                        capture_output=True, text=True, env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "num_domains 3" in ok.stdout
+    assert sorted(conv.load(tmp_path / "a")) == ["generator", "mapping_network", "style_encoder"]
+
+
+def _zip(path, records):
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in records.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_not_a_torch_zip(tmp_path):
+    (tmp_path / "a.ckpt").write_bytes(b"hello")
+    with pytest.raises(ConversionError, match="not a zip-based torch.save file"):
+        load_torch_zip(tmp_path / "a.ckpt")
+    (tmp_path / "b.ckpt").write_bytes(pickle.dumps({"generator": {}}, protocol=2))
+    with pytest.raises(ConversionError, match="legacy torch.save stream"):
+        load_torch_zip(tmp_path / "b.ckpt")
+    with pytest.raises(ConversionError, match="expected one '<name>/data.pkl', found 0"):
+        load_torch_zip(_zip(tmp_path / "c.ckpt", {"c/other": b"x"}))
+
+
+def test_forbidden_global_is_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    path = _zip(tmp_path / "evil.ckpt", {"evil/data.pkl": pickle.dumps({"generator": Evil()})})
+    with pytest.raises(PickleRefusedError, match="refusing to load global"):
+        load_torch_zip(path)
+
+
+def test_missing_storage_record(tmp_path):
+    with zipfile.ZipFile(NETS_EMA) as src:
+        records = {n: src.read(n) for n in src.namelist() if n != "nets_ema/data/3"}
+    with pytest.raises(ConversionError, match="storage record nets_ema/data/3 is missing"):
+        load_torch_zip(_zip(tmp_path / "nets_ema.ckpt", records))
+
+
+def _edited(monkeypatch, edit):
+    state = load_torch_zip(NETS)
+    edit(state)
+    monkeypatch.setattr(conv, "load_torch_zip", lambda path: state)
+    return conv.convert_checkpoint(NETS)
+
+
+def test_unknown_and_missing_networks(monkeypatch):
+    with pytest.raises(ConversionError, match=r"unknown entries \['optimizer'\]"):
+        _edited(monkeypatch, lambda s: s.update(optimizer={}))
+    with pytest.raises(ConversionError, match="no 'style_encoder'"):
+        _edited(monkeypatch, lambda s: s.pop("style_encoder"))
+    # the FAN is skipped; a DataParallel 'module.' prefix is dropped
+    info = _edited(monkeypatch, lambda s: s.update(
+        fan={}, generator={"module." + k: v for k, v in s["generator"].items()})).info
+    assert info["img_size"] == 64
+
+
+def test_inconsistent_and_missing_parameters(monkeypatch):
+    def drop_head(s):
+        del s["style_encoder"]["unshared.2.weight"], s["style_encoder"]["unshared.2.bias"]
+
+    with pytest.raises(ConversionError, match="disagree on num_domains"):
+        _edited(monkeypatch, drop_head)
+    with pytest.raises(ConversionError, match=r"missing \['encode.0.norm1.bias'\]"):
+        _edited(monkeypatch, lambda s: s["generator"].pop("encode.0.norm1.bias"))
+    with pytest.raises(ConversionError, match="'decode.0.conv1.bias' has shape"):
+        _edited(monkeypatch, lambda s: s["generator"].update(
+            {"decode.0.conv1.bias": np.zeros(5, np.float32)}))
