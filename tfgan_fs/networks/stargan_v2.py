@@ -291,6 +291,9 @@ class Generator(keras.Model):
         return _get_layers(self, self._decode)
 
     def call(self, x, s, masks=None):
+        if masks is not None and x.shape[1] is None:
+            raise ValueError("Generator: with masks the image size must be static (the "
+                             "high-pass connections are chosen by resolution)")
         x = self.from_rgb(x)
         cache = {}
         for block in self.encode:
