@@ -6,9 +6,10 @@ Examples:
     python tools/convert_stargan_v2.py --source=expr/checkpoints/celeba_hq/100000_nets_ema.ckpt \
         --dest=pretrained/stargan_v2_celeba_hq --w_hpf=1
 
-The checkpoint is a zip-based torch.save of {'generator', 'mapping_network', 'style_encoder'}
-state_dicts (*_nets.ckpt adds 'discriminator', converted too). It is read without torch by a
-restricted unpickler that constructs only containers and tensors. img_size, style_dim,
+The checkpoint is a torch.save (zip or legacy format) of {'generator', 'mapping_network',
+'style_encoder'} state_dicts (*_nets.ckpt adds 'discriminator', converted too; a 'fan' entry is
+skipped). It is read without torch by a restricted unpickler that constructs only containers
+and tensors. img_size, style_dim,
 latent_dim, num_domains, channel counts and block counts are inferred from the tensor shapes;
 whether w_hpf > 0 follows from the generator's block count, its value (1 by default) from
 --w_hpf. The FAN (w_hpf > 0) is not converted here. The run directory is written atomically
@@ -29,7 +30,7 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("source", None, "Official StarGAN v2 checkpoint (torch zip), e.g. "
+flags.DEFINE_string("source", None, "Official StarGAN v2 checkpoint (torch.save), e.g. "
                     "100000_nets_ema.ckpt or 100000_nets.ckpt.")
 flags.DEFINE_string("dest", None, "Run directory to create (must not exist).")
 flags.DEFINE_integer("w_hpf", None, "High-pass weight of the generator (the reference's "

@@ -12,7 +12,7 @@ import pytest
 
 from tfgan_fs.convert import ConversionError, PickleRefusedError
 from tfgan_fs.convert import stargan_v2 as conv
-from tfgan_fs.convert.torch_zip import load_torch_zip
+from tfgan_fs.convert.torch_zip import load_torch_file, load_torch_zip
 from tfgan_fs.networks import stargan_v2 as nets
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -100,13 +100,25 @@ def _zip(path, records):
     return path
 
 
-def test_not_a_torch_zip(tmp_path):
+def test_legacy_format_reads_as_the_zip_format():
+    legacy = load_torch_file(os.path.join(FIXTURES, "nets_ema_legacy.ckpt"))
+    current = load_torch_file(NETS_EMA)
+    assert list(legacy) == list(current)
+    for net in current:
+        assert list(legacy[net]) == list(current[net])
+        for key, value in current[net].items():
+            np.testing.assert_array_equal(legacy[net][key], value)
+
+
+def test_not_a_torch_save_file(tmp_path):
     (tmp_path / "a.ckpt").write_bytes(b"hello")
+    with pytest.raises(ConversionError, match="not a torch.save file"):
+        load_torch_file(tmp_path / "a.ckpt")
     with pytest.raises(ConversionError, match="not a zip-based torch.save file"):
         load_torch_zip(tmp_path / "a.ckpt")
     (tmp_path / "b.ckpt").write_bytes(pickle.dumps({"generator": {}}, protocol=2))
-    with pytest.raises(ConversionError, match="legacy torch.save stream"):
-        load_torch_zip(tmp_path / "b.ckpt")
+    with pytest.raises(PickleRefusedError, match="not a legacy torch.save stream"):
+        load_torch_file(tmp_path / "b.ckpt")
     with pytest.raises(ConversionError, match="expected one '<name>/data.pkl', found 0"):
         load_torch_zip(_zip(tmp_path / "c.ckpt", {"c/other": b"x"}))
 
@@ -129,9 +141,9 @@ def test_missing_storage_record(tmp_path):
 
 
 def _edited(monkeypatch, edit):
-    state = load_torch_zip(NETS)
+    state = load_torch_file(NETS)
     edit(state)
-    monkeypatch.setattr(conv, "load_torch_zip", lambda path: state)
+    monkeypatch.setattr(conv, "load_torch_file", lambda path: state)
     return conv.convert_checkpoint(NETS)
 
 

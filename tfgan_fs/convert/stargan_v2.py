@@ -1,10 +1,11 @@
 """Converts official StarGAN v2 checkpoints (clovaai/stargan-v2, Choi et al., CVPR 2020).
 
-`100000_nets_ema.ckpt` is a zip-based `torch.save` of {'generator', 'mapping_network',
-'style_encoder'} state_dicts (`100000_nets.ckpt` adds 'discriminator'). It is read without torch
-(`torch_zip.load_torch_zip`); the architecture (img_size, style_dim, latent_dim, num_domains,
-channels, block counts, w_hpf > 0) is inferred from tensor shapes; every tensor is assigned by
-its reference key (`torch_parameters()` of `tfgan_fs.networks.stargan_v2`), all keys required.
+`100000_nets_ema.ckpt` is a `torch.save` of {'generator', 'mapping_network', 'style_encoder'}
+state_dicts (`100000_nets.ckpt` adds 'discriminator'; with w_hpf > 0 the reference's solver
+saves the 'fan' too, skipped here). It is read without torch, in the zip or the legacy format
+(`torch_zip.load_torch_file`; the reference names PyTorch 1.4, whose torch.save wrote the
+legacy stream). The architecture (img_size, style_dim, latent_dim, num_domains, channels, block
+counts, w_hpf > 0) is inferred from tensor shapes; every tensor is assigned by its reference key (`torch_parameters()` of `tfgan_fs.networks.stargan_v2`), all keys required.
 
 The run dir is written like `convert.write_run_dir` (a temporary sibling renamed into place):
 `checkpoints/ckpt-000000000/` by `RunState` (networks under the checkpoint's own keys) and
@@ -22,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_fs.convert.errors import ConversionError
-from tfgan_fs.convert.torch_zip import load_torch_zip
+from tfgan_fs.convert.torch_zip import load_torch_file
 from tfgan_fs.networks import stargan_v2 as nets
 from tfgan_fs.training.checkpoints import (NETWORKS_FILE, STATE_PREFIX, Progress, RunState,
                                            find_checkpoint)
@@ -46,7 +47,7 @@ class ConvertedStarGANv2:
 def read_checkpoint(path):
     """{network key: {param key: ndarray}} of an official checkpoint; 'module.' prefixes (from
     DataParallel) are dropped, the FAN is skipped, anything else unknown is an error."""
-    obj = load_torch_zip(path)
+    obj = load_torch_file(path)
     if not isinstance(obj, dict):
         raise ConversionError(f"{path}: expected a dict of state_dicts, got {type(obj).__name__}")
     unknown = sorted(str(k) for k in obj if k not in NETWORK_CLASSES and k not in SKIPPED)
@@ -191,7 +192,7 @@ def convert_checkpoint(source, w_hpf=None):
     networks = build(configs)
     for key, net in networks.items():
         assign(net, state[key], key, str(source))
-    info = dict(source=str(source), format="stargan_v2 torch zip", **summary, networks=configs)
+    info = dict(source=str(source), format="stargan_v2 torch.save", **summary, networks=configs)
     return ConvertedStarGANv2(networks, info)
 
 

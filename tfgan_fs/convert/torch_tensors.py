@@ -54,6 +54,58 @@ def _storage_type_globals():
     return {("torch", name): StorageType(name) for name in STORAGE_DTYPES}
 
 
+def read_legacy_stream(f, allowed, source="torch storage"):
+    """Reads a legacy `torch.save` stream from the binary file `f`: magic number, protocol,
+    system info, the object (globals from `allowed`, storages as persistent ids), the storage
+    keys, then each storage's int64 element count and raw data. Returns the object.
+
+    The data follows the object, so the object is unpickled twice: first with the tensor
+    rebuilders as no-ops (to learn the storages and reach the data), then for real.
+    """
+    storages = {}
+
+    def persistent_load(pid):
+        if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"
+                and isinstance(pid[1], StorageType) and isinstance(pid[2], str)
+                and isinstance(pid[4], int)):
+            raise PickleRefusedError(f"{source}: unexpected torch persistent id {pid!r}")
+        if len(pid) == 6 and pid[5] is not None:
+            raise PickleRefusedError(f"{source}: torch storage views are not supported")
+        return storages.setdefault(pid[2], Storage(pid[1], pid[4]))
+
+    def load(globals_, handler=None):
+        return RestrictedUnpickler(f, globals_, handler, source=source).load()
+
+    if load({}) != LEGACY_MAGIC or load({}) != LEGACY_PROTOCOL:
+        raise PickleRefusedError(f"{source}: not a legacy torch.save stream")
+    sys_info = load({})
+    if not (isinstance(sys_info, dict) and sys_info.get("little_endian", False)):
+        raise PickleRefusedError(f"{source}: big-endian data is not supported")
+    start = f.tell()
+    load({k: (_ignore if k[0] == "torch._utils" else v) for k, v in allowed.items()},
+         persistent_load)
+    keys = load({})
+    if not isinstance(keys, list) or sorted(storages) != sorted(keys):
+        raise PickleRefusedError(f"{source}: storage keys do not match the object's storages")
+    for key in keys:
+        storage = storages[key]
+        (count,) = struct.unpack("<q", f.read(8))
+        nbytes = count * storage.storage_type.dtype.itemsize
+        data = f.read(nbytes)
+        if count != storage.numel or len(data) != nbytes:
+            raise PickleRefusedError(f"{source}: torch storage {key}: truncated data")
+        storage.array = np.frombuffer(data, dtype=storage.storage_type.dtype)
+    end = f.tell()
+    f.seek(start)
+    result = load(allowed, persistent_load)
+    f.seek(end)
+    return result
+
+
+def _ignore(*args, **kwargs):
+    return None
+
+
 def load_from_bytes(payload):
     """`torch.storage._load_from_bytes`: parses a legacy torch.save stream holding one storage."""
     if not isinstance(payload, (bytes, bytearray)):
@@ -61,39 +113,9 @@ def load_from_bytes(payload):
     if payload[:2] == b"PK":
         raise PickleRefusedError("torch storage payload in the zip format is not supported "
                                  "(expected the legacy stream that pickling a tensor writes)")
-    f = io.BytesIO(payload)
-    storages = {}
-
-    def persistent_load(pid):
-        if not (isinstance(pid, tuple) and len(pid) in (5, 6) and pid[0] == "storage"
-                and isinstance(pid[1], StorageType) and isinstance(pid[2], str)
-                and isinstance(pid[4], int)):
-            raise PickleRefusedError(f"unexpected torch persistent id {pid!r}")
-        if len(pid) == 6 and pid[5] is not None:
-            raise PickleRefusedError("torch storage views are not supported")
-        return storages.setdefault(pid[2], Storage(pid[1], pid[4]))
-
-    def load(handler=None):
-        return RestrictedUnpickler(f, _storage_type_globals(), handler,
-                                   source="torch storage").load()
-
-    if load() != LEGACY_MAGIC or load() != LEGACY_PROTOCOL:
-        raise PickleRefusedError("torch storage payload: not a legacy torch.save stream")
-    sys_info = load()
-    if not (isinstance(sys_info, dict) and sys_info.get("little_endian", False)):
-        raise PickleRefusedError("torch storage payload: big-endian data is not supported")
-    result = load(persistent_load)
-    keys = load()
-    if not isinstance(result, Storage) or sorted(storages) != sorted(keys):
+    result = read_legacy_stream(io.BytesIO(payload), _storage_type_globals())
+    if not isinstance(result, Storage):
         raise PickleRefusedError("torch storage payload: unexpected contents")
-    for key in keys:
-        storage = storages[key]
-        (count,) = struct.unpack("<q", f.read(8))
-        nbytes = count * storage.storage_type.dtype.itemsize
-        data = f.read(nbytes)
-        if count != storage.numel or len(data) != nbytes:
-            raise PickleRefusedError(f"torch storage {key}: truncated data")
-        storage.array = np.frombuffer(data, dtype=storage.storage_type.dtype)
     return result
 
 

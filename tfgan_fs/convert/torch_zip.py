@@ -1,11 +1,14 @@
-"""Reads files written by the zip-based `torch.save` (PyTorch >= 1.6), without importing torch.
+"""Reads files written by `torch.save`, without importing torch: the zip format (PyTorch >= 1.6)
+and the legacy stream (older PyTorch, e.g. the 1.4 the StarGAN v2 reference names, or
+`_use_new_zipfile_serialization=False`).
 
 Layout: a zip holding `<name>/data.pkl` (the pickled object, tensors as persistent ids
 ('storage', torch.<Type>Storage, key, location, numel)), `<name>/data/<key>` (each storage's
 raw little-endian bytes), and `<name>/byteorder`, `<name>/version` and similar records.
 `data.pkl` is read with `RestrictedUnpickler` (containers and tensors only); storages come from
-the `data/` records. Used for official StarGAN v2 checkpoints (clovaai/stargan-v2
-`core/checkpoint.py` saves {network name: state_dict}).
+the `data/` records. The legacy stream is `torch_tensors.read_legacy_stream` with the same
+allow-list. Used for official StarGAN v2 checkpoints (clovaai/stargan-v2 `core/checkpoint.py`
+saves {network name: state_dict}).
 """
 
 import pathlib
@@ -16,7 +19,7 @@ import numpy as np
 from tfgan_fs.convert.errors import ConversionError, PickleRefusedError
 from tfgan_fs.convert.restricted_unpickler import RestrictedUnpickler, builtin_globals
 from tfgan_fs.convert.torch_tensors import (Storage, StorageType, _storage_type_globals,
-                                            torch_globals)
+                                            read_legacy_stream, torch_globals)
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -28,6 +31,31 @@ def _data_pkl_prefix(zf, source):
         raise ConversionError(f"{source}: a zip, but not a torch.save file (expected one "
                               f"'<name>/data.pkl', found {len(names)})")
     return names[0][:-len("data.pkl")]
+
+
+def _allowed():
+    allowed = {**builtin_globals(), **_storage_type_globals(), **torch_globals()}
+    del allowed[("torch.storage", "_load_from_bytes")]
+    return allowed
+
+
+def load_torch_file(path):
+    """Loads a `torch.save` file (zip or legacy stream): its object, tensors as NumPy arrays.
+
+    Raises:
+        ConversionError: neither format (e.g. a text file, or the tar format of PyTorch < 0.4).
+        PickleRefusedError: a global outside the allow-list, or malformed storages.
+    """
+    path = pathlib.Path(path)
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if head == ZIP_MAGIC:
+            return load_torch_zip(path)
+        if head[:1] != b"\x80":
+            raise ConversionError(f"{path}: not a torch.save file (neither the zip format nor "
+                                  f"a legacy torch.save stream)")
+        f.seek(0)
+        return read_legacy_stream(f, _allowed(), source=str(path))
 
 
 def load_torch_zip(path):
@@ -42,11 +70,7 @@ def load_torch_zip(path):
     with open(path, "rb") as f:
         head = f.read(4)
     if head != ZIP_MAGIC:
-        hint = ""
-        if head[:1] == b"\x80":
-            hint = (" (it starts like a pickle: a legacy torch.save stream or a plain pickle; "
-                    "re-save it with a recent torch.save, whose default is the zip format)")
-        raise ConversionError(f"{source}: not a zip-based torch.save file{hint}")
+        raise ConversionError(f"{source}: not a zip-based torch.save file")
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as err:
@@ -80,8 +104,6 @@ def load_torch_zip(path):
                 storages[key] = storage
             return storages[key]
 
-        allowed = {**builtin_globals(), **_storage_type_globals(), **torch_globals()}
-        del allowed[("torch.storage", "_load_from_bytes")]
         with zf.open(prefix + "data.pkl") as f:
-            return RestrictedUnpickler(f, allowed, persistent_load, source=source).load()
+            return RestrictedUnpickler(f, _allowed(), persistent_load, source=source).load()
 
