@@ -11,8 +11,8 @@ The checkpoint is a torch.save (zip or legacy format) of {'generator', 'mapping_
 skipped). It is read without torch by a restricted unpickler that constructs only containers
 and tensors. img_size, style_dim,
 latent_dim, num_domains, channel counts and block counts are inferred from the tensor shapes;
-whether w_hpf > 0 follows from the generator's block count, its value (1 by default) from
---w_hpf. The FAN (w_hpf > 0) is not converted here. The run directory is written atomically
+whether w_hpf > 0 follows from the generator's block count, its value from the generator's
+'hpf.filter' buffer (checkpoints of the current reference) or else --w_hpf (default 1). The FAN (w_hpf > 0) is not converted here. The run directory is written atomically
 (checkpoints/latest, one checkpoint with the networks under the checkpoint's keys, network.json,
 and conversion.json describing the source); `tfgan_fs.convert.stargan_v2.load` reads it.
 """
@@ -33,10 +33,10 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("source", None, "Official StarGAN v2 checkpoint (torch.save), e.g. "
                     "100000_nets_ema.ckpt or 100000_nets.ckpt.")
 flags.DEFINE_string("dest", None, "Run directory to create (must not exist).")
-flags.DEFINE_integer("w_hpf", None, "High-pass weight of the generator (the reference's "
-                     "--w_hpf). Default: inferred (0, or 1 when the generator has the extra "
-                     "down-sampling block of w_hpf > 0); a value that contradicts the "
-                     "block count is an error.", lower_bound=0)
+flags.DEFINE_float("w_hpf", None, "High-pass weight of the generator (the reference's "
+                   "--w_hpf). Default: inferred (0; with the extra down-sampling block of "
+                   "w_hpf > 0, the value of its 'hpf.filter' buffer, or 1 without one); a value "
+                   "that contradicts the checkpoint is an error.", lower_bound=0)
 flags.mark_flags_as_required(["source", "dest"])
 
 

@@ -178,8 +178,13 @@ def reference_shapes():
 
 
 def _shape_only(shapes):
-    return {net: {k: np.broadcast_to(np.float32(0), s) for k, v in params.items()
-                  for s in [tuple(v)]} for net, params in shapes.items()}
+    """Zeros of the reference's shapes; the high-pass buffer (a constant, not a parameter) is
+    the reference's Laplacian / w_hpf with its CelebA-HQ w_hpf of 1."""
+    state = {net: {k: np.broadcast_to(np.float32(0), tuple(v)) for k, v in params.items()}
+             for net, params in shapes.items()}
+    if "hpf.filter" in state["generator"]:
+        state["generator"]["hpf.filter"] = conv.LAPLACIAN
+    return state
 
 
 @pytest.mark.parametrize("recipe,domains,w_hpf", [("afhq", 3, 0), ("celeba_hq", 2, 1)])
@@ -199,7 +204,22 @@ def test_official_sizes_are_inferred(reference_shapes, recipe, domains, w_hpf):
 
 def test_official_architecture_keys_and_shapes(reference_shapes):
     """Our networks at the official CelebA-HQ sizes have the reference's keys and shapes."""
-    shapes = reference_shapes["celeba_hq"]
+    shapes = {net: dict(params) for net, params in reference_shapes["celeba_hq"].items()}
     configs, _ = conv.infer_config(_shape_only(shapes))
+    assert shapes["generator"].pop("hpf.filter") == [3, 3]  # a buffer, not a parameter
     for key, net in conv.build(configs).items():
         assert {k: list(v.shape) for k, v in torch_state(net).items()} == shapes[key], key
+
+
+def test_w_hpf_comes_from_the_high_pass_buffer():
+    # nets_ema_hpf.ckpt is from the current reference: its generator has 'hpf.filter'.
+    from tfgan_fs.convert.stargan_v2 import read_checkpoint
+    path = os.path.join(FIXTURES, "nets_ema_hpf.ckpt")
+    state = read_checkpoint(path)
+    np.testing.assert_allclose(state["generator"]["hpf.filter"],
+                               [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])
+    assert conv.infer_config(state)[1]["w_hpf"] == 1.0
+    with pytest.raises(ConversionError, match="--w_hpf=2 contradicts the checkpoint's high-pass"):
+        conv.infer_config(state, w_hpf=2.0)
+    state["generator"]["hpf.filter"] = state["generator"]["hpf.filter"] / 4
+    assert conv.infer_config(state)[1]["w_hpf"] == 4.0

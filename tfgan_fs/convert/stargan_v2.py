@@ -92,11 +92,29 @@ def _nonzero(n, what, path):
     return n
 
 
+HPF_BUFFER = "hpf.filter"  # the current reference registers HighPass's kernel as a buffer
+LAPLACIAN = np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], np.float32)
+
+
+def _stored_w_hpf(generator_state, path):
+    """w_hpf from the generator's 'hpf.filter' buffer (Laplacian / w_hpf), or None."""
+    if HPF_BUFFER not in generator_state:
+        return None
+    kernel = np.asarray(generator_state[HPF_BUFFER], np.float32)
+    w_hpf = float(LAPLACIAN[1, 1] / kernel[1, 1]) if kernel.shape == (3, 3) else None
+    if w_hpf is None or not np.allclose(kernel, LAPLACIAN / w_hpf, rtol=1e-6):
+        raise ConversionError(f"{path}: generator '{HPF_BUFFER}' is not the reference's "
+                              f"Laplacian / w_hpf: {kernel.tolist()}")
+    return w_hpf
+
+
 def infer_config(state, w_hpf=None, path="checkpoint"):
     """Network configs {key: kwargs} and a summary, from the tensor shapes.
 
     img_size comes from the style encoder's block count (log2(img_size) - 2); the generator's
-    extra down-sampling block tells w_hpf > 0 (its value is not stored: 1, or `w_hpf`).
+    extra down-sampling block tells w_hpf > 0; its value comes from the generator's
+    'hpf.filter' buffer where the checkpoint has one (the current reference), else it is 1 or
+    `w_hpf`.
     """
     g, f, e = state["generator"], state["mapping_network"], state["style_encoder"]
     e_blocks = _nonzero(_count(e, r"shared\.(\d+)\.conv1\.weight"), "style_encoder", path)
@@ -120,8 +138,15 @@ def infer_config(state, w_hpf=None, path="checkpoint"):
         raise ConversionError(f"{path}: the generator has {n_down} down-sampling blocks, the "
                               f"style encoder says img_size {img_size} (expected "
                               f"{n_down - extra} or {n_down - extra + 1} with w_hpf > 0)")
+    stored = _stored_w_hpf(g, path)
+    if stored is not None and not extra:
+        raise ConversionError(f"{path}: the generator has the high-pass filter 'hpf.filter' "
+                              "but not the extra down-sampling block of w_hpf > 0")
     if w_hpf is None:
-        w_hpf = extra
+        w_hpf = stored if stored is not None else extra
+    elif stored is not None and not np.isclose(w_hpf, stored):
+        raise ConversionError(f"{path}: --w_hpf={w_hpf:g} contradicts the checkpoint's "
+                              f"high-pass filter, which was made with w_hpf {stored:g}")
     elif (w_hpf > 0) != bool(extra):
         raise ConversionError(
             f"{path}: --w_hpf={w_hpf} does not match the generator, which has "
@@ -191,7 +216,8 @@ def convert_checkpoint(source, w_hpf=None):
     configs = {key: configs[key] for key in NETWORK_CLASSES if key in configs}
     networks = build(configs)
     for key, net in networks.items():
-        assign(net, state[key], key, str(source))
+        params = {k: v for k, v in state[key].items() if k != HPF_BUFFER}  # checked above
+        assign(net, params, key, str(source))
     info = dict(source=str(source), format="stargan_v2 torch.save", **summary, networks=configs)
     return ConvertedStarGANv2(networks, info)
 
