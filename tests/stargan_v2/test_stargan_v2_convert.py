@@ -223,3 +223,19 @@ def test_w_hpf_comes_from_the_high_pass_buffer():
         conv.infer_config(state, w_hpf=2.0)
     state["generator"]["hpf.filter"] = state["generator"]["hpf.filter"] / 4
     assert conv.infer_config(state)[1]["w_hpf"] == 4.0
+
+
+def test_stargan_v2_and_stylegan2_networks_keep_their_own_registered_names():
+    # Both define 'Generator' and 'MappingNetwork': one Keras registry package each, so that a
+    # StyleGAN2 config never deserializes into a StarGAN v2 network (or back).
+    import keras
+    from tfgan_fs.networks import Generator as StyleGAN2Generator
+    from tfgan_fs.networks import stargan_v2 as sg
+
+    assert keras.saving.get_registered_name(sg.Generator) != keras.saving.get_registered_name(
+        StyleGAN2Generator)
+    G = StyleGAN2Generator(z_dim=8, c_dim=0, w_dim=8, img_resolution=8, img_channels=3,
+                           mapping_kwargs=dict(num_layers=1),
+                           synthesis_kwargs=dict(channel_base=32, channel_max=4))
+    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(G))
+    assert type(clone) is StyleGAN2Generator

@@ -84,7 +84,7 @@ def select_domain(out, y):
     return tf.gather(out, tf.cast(y, tf.int32), axis=1, batch_dims=1)
 
 
-@keras.saving.register_keras_serializable(package="tfgan_fs")
+@keras.saving.register_keras_serializable(package="tfgan_fs.stargan_v2")
 class InstanceNorm(keras.layers.Layer):
     """`nn.InstanceNorm2d(C, affine)` in NHWC (eps 1e-5, biased variance, no running stats)."""
 
@@ -109,7 +109,7 @@ class InstanceNorm(keras.layers.Layer):
         return {**super().get_config(), "affine": self.affine}
 
 
-@keras.saving.register_keras_serializable(package="tfgan_fs")
+@keras.saving.register_keras_serializable(package="tfgan_fs.stargan_v2")
 class ResBlk(keras.layers.Layer):
     """Pre-activation residual block: [IN] LReLU conv3x3 [avgpool] [IN] LReLU conv3x3, plus a
     shortcut (1x1 conv without bias when dims differ, avgpool), divided by sqrt(2)."""
@@ -154,7 +154,7 @@ class ResBlk(keras.layers.Layer):
                 "normalize": self.normalize, "downsample": self.downsample}
 
 
-@keras.saving.register_keras_serializable(package="tfgan_fs")
+@keras.saving.register_keras_serializable(package="tfgan_fs.stargan_v2")
 class AdaIN(keras.layers.Layer):
     """Adaptive instance norm: fc(s) -> (gamma, beta); (1 + gamma) * IN(x) + beta."""
 
@@ -175,7 +175,7 @@ class AdaIN(keras.layers.Layer):
         return {**super().get_config(), "num_features": self.num_features}
 
 
-@keras.saving.register_keras_serializable(package="tfgan_fs")
+@keras.saving.register_keras_serializable(package="tfgan_fs.stargan_v2")
 class AdainResBlk(keras.layers.Layer):
     """AdaIN LReLU [up x2] conv3x3 AdaIN LReLU conv3x3; the shortcut (nearest x2, 1x1 conv
     without bias when dims differ) and /sqrt(2) only when w_hpf == 0, as the reference."""
@@ -242,7 +242,7 @@ def encoder_repeat(img_size, w_hpf):
 HPF_RESOLUTIONS = (32, 64, 128)
 
 
-@keras.saving.register_keras_serializable(package="tfgan_fs")
+@keras.saving.register_keras_serializable(package="tfgan_fs.stargan_v2")
 class Generator(keras.Model):
     """G(x, s[, masks]): from_rgb, ResBlk encoder (IN, downsample), 2 bottleneck ResBlks, the
     mirrored AdainResBlk decoder, to_rgb (IN affine, LReLU, 1x1 conv).
@@ -333,7 +333,7 @@ class Generator(keras.Model):
                 "name": self.name}
 
 
-@keras.saving.register_keras_serializable(package="tfgan_fs")
+@keras.saving.register_keras_serializable(package="tfgan_fs.stargan_v2")
 class MappingNetwork(keras.Model):
     """F(z, y): shared 4 x (Linear + ReLU), one head per domain 3 x (Linear + ReLU) + Linear to
     style_dim; the head of domain y. hidden_dim is 512 in the reference."""
@@ -423,7 +423,7 @@ class _Trunk(keras.Model):
         return p
 
 
-@keras.saving.register_keras_serializable(package="tfgan_fs")
+@keras.saving.register_keras_serializable(package="tfgan_fs.stargan_v2")
 class StyleEncoder(_Trunk):
     """E(x, y): the shared trunk, then one Linear(C, style_dim) per domain; the one of y."""
 
@@ -460,7 +460,7 @@ class StyleEncoder(_Trunk):
                 "dim_in": self.dim_in, "name": self.name}
 
 
-@keras.saving.register_keras_serializable(package="tfgan_fs")
+@keras.saving.register_keras_serializable(package="tfgan_fs.stargan_v2")
 class Discriminator(_Trunk):
     """D(x, y): the shared trunk, then conv1x1 to num_domains logits; the logit of domain y."""
 
