@@ -7,31 +7,27 @@ saves the 'fan' too, skipped here). It is read without torch, in the zip or the 
 legacy stream). The architecture (img_size, style_dim, latent_dim, num_domains, channels, block
 counts, w_hpf > 0) is inferred from tensor shapes; every tensor is assigned by its reference key (`torch_parameters()` of `tfgan_fs.networks.stargan_v2`), all keys required.
 
-The run dir is written like `convert.write_run_dir` (a temporary sibling renamed into place):
+The run dir is written by `convert.write_run_dir` (a temporary sibling renamed into place):
 `checkpoints/ckpt-000000000/` by `RunState` (networks under the checkpoint's own keys) and
 `conversion.json` (source and inferred configuration). `load(run_dir)` reads it back.
 """
 
 import dataclasses
 import json
-import os
-import pathlib
 import re
-import shutil
 
 import numpy as np
 import tensorflow as tf
 
+from tfgan_fs.convert.convert import write_run_dir  # noqa: F401 (the same atomic run dir)
 from tfgan_fs.convert.errors import ConversionError
 from tfgan_fs.convert.torch_zip import load_torch_file
 from tfgan_fs.networks import stargan_v2 as nets
-from tfgan_fs.training.checkpoints import (NETWORKS_FILE, STATE_PREFIX, Progress, RunState,
-                                           find_checkpoint)
+from tfgan_fs.training.checkpoints import NETWORKS_FILE, STATE_PREFIX, find_checkpoint
 
 NETWORK_CLASSES = {"generator": nets.Generator, "mapping_network": nets.MappingNetwork,
                    "style_encoder": nets.StyleEncoder, "discriminator": nets.Discriminator}
 SKIPPED = ("fan",)  # the FAN (w_hpf > 0) is converted separately (--wing, later)
-CONVERSION_FILE = "conversion.json"
 
 
 @dataclasses.dataclass
@@ -220,27 +216,6 @@ def convert_checkpoint(source, w_hpf=None):
         assign(net, params, key, str(source))
     info = dict(source=str(source), format="stargan_v2 torch.save", **summary, networks=configs)
     return ConvertedStarGANv2(networks, info)
-
-
-def write_run_dir(converted, dest):
-    """Writes `converted` as a run dir at `dest` (atomic: temp sibling, then rename)."""
-    dest = pathlib.Path(dest)
-    if dest.exists():
-        raise ConversionError(f"--dest={dest} already exists")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        RunState(converted, Progress()).save(tmp / "checkpoints")
-        (tmp / CONVERSION_FILE).write_text(json.dumps(converted.info, indent=2),
-                                           encoding="utf-8")
-        os.rename(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return dest
 
 
 def load(run_dir):
