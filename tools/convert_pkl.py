@@ -40,18 +40,13 @@ if str(REPO_ROOT) not in sys.path:
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from tfgan_fs.cli.errors import fail  # noqa: E402 (no TensorFlow import: fast --help)
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("source", None, "Network pickle (.pkl) of StyleGAN2-ADA (PyTorch or TF1) "
                     "or GGDR.")
 flags.DEFINE_string("dest", None, "Run directory to create (must not exist).")
 flags.mark_flags_as_required(["source", "dest"])
-
-
-def fail(message):
-    """`error: message` on stderr, exit status 1 (tfgan_fs.cli.errors.fail without importing
-    tfgan_fs, whose import loads TensorFlow: the argument checks stay fast)."""
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(1)
 
 
 def main(argv):

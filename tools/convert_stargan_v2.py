@@ -29,6 +29,8 @@ if str(REPO_ROOT) not in sys.path:
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from tfgan_fs.cli.errors import fail  # noqa: E402 (no TensorFlow import: fast --help)
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("source", None, "Official StarGAN v2 checkpoint (torch.save), e.g. "
                     "100000_nets_ema.ckpt or 100000_nets.ckpt.")
@@ -38,13 +40,6 @@ flags.DEFINE_float("w_hpf", None, "High-pass weight of the generator (the refere
                    "w_hpf > 0, the value of its 'hpf.filter' buffer, or 1 without one); a value "
                    "that contradicts the checkpoint is an error.", lower_bound=0)
 flags.mark_flags_as_required(["source", "dest"])
-
-
-def fail(message):
-    """`error: message` on stderr, exit status 1 (tfgan_fs.cli.errors.fail without importing
-    tfgan_fs, whose import loads TensorFlow: the argument checks stay fast)."""
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(1)
 
 
 def main(argv):
