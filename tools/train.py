@@ -1,4 +1,4 @@
-"""Train a generator with tfgan_fs: StyleGAN2-ADA, GGDR, MixDL, CDC or StyleGAN-NADA.
+"""Train with tfgan_fs: StyleGAN2-ADA, GGDR, MixDL, CDC, StyleGAN-NADA or StarGAN v2.
 
 Examples:
     # Quickstart on the built-in procedural data (no download, a few minutes on a CPU):
@@ -14,6 +14,10 @@ Examples:
 
     # StyleGAN-NADA: shift a pretrained generator to a domain named by text (CLIP):
     python tools/train.py --flagfile=nada_ffhq_sketch.flags --network=pretrained/ffhq
+
+    # StarGAN v2: translate between the domains of a folder with one sub-folder per domain:
+    python tools/train.py --flagfile=stargan_v2_afhq.flags --data=data/afhq/train \
+        --val_data=data/afhq/val
 
 `--flagfile=NAME.flags` is looked up in the working directory, then in the repository's configs/.
 """
@@ -105,10 +109,13 @@ flags.DEFINE_integer("ggdr_res", None, "GGDR: resolution of the G feature maps D
 flags.DEFINE_float("ggdr_weight", None, "GGDR: weight of the feature-reconstruction loss "
                    "(default 10, as the reference).")
 # Few-shot methods (reference/fewshot.md sections 1 and 5).
-flags.DEFINE_enum("method", None, ["stylegan2", "mixdl", "cdc", "nada"], "Training method: stylegan2 "
-                  "(default); mixdl = MixDL (ECCV 2022), few-shot from scratch with mixup-based "
-                  "distance learning; cdc = CDC (CVPR 2021), adapt the --init_from generator to "
-                  "a few images with cross-domain distance consistency.")
+flags.DEFINE_enum("method", None, ["stylegan2", "mixdl", "cdc", "nada", "stargan_v2"],
+                  "Training method: stylegan2 (default); mixdl = MixDL (ECCV 2022), few-shot "
+                  "from scratch with mixup-based distance learning; cdc = CDC (CVPR 2021), adapt "
+                  "the --init_from generator to a few images with cross-domain distance "
+                  "consistency; nada = StyleGAN-NADA (text-driven adaptation with CLIP); "
+                  "stargan_v2 = StarGAN v2 (CVPR 2020), image-to-image translation between the "
+                  "domains (label classes) of --data.")
 flags.DEFINE_integer("mixup_every", None, "MixDL: a mixup step every N steps (default 2).")
 flags.DEFINE_enum("mixup_dist", None, ["dirichlet", "gaussian", "uniform"], "MixDL: "
                   "distribution of the mixup coefficients (default dirichlet).")
@@ -145,7 +152,7 @@ flags.DEFINE_integer("auto_layer_iters", None, "NADA: SGD steps of layer selecti
                      "(default 1; 0 = no selection, train the --phase layers).")
 flags.DEFINE_integer("auto_layer_batch", None, "NADA: latents of layer selection (default 8).")
 flags.DEFINE_float("lr", None, "NADA: learning rate; Adam uses lr * 4/5 as the reference "
-                   "(default 0.002).")
+                   "(default 0.002). StarGAN v2: learning rate of G, E and D (default 1e-4).")
 flags.DEFINE_float("mixing", None, "NADA: style-mixing probability (default 0).")
 flags.DEFINE_float("lambda_direction", None, "NADA: weight of the directional CLIP loss "
                    "(default 1).")
@@ -157,9 +164,52 @@ flags.DEFINE_integer("img2img_batch", None, "NADA: generated images whose mean e
                      "source of --style_img_dir's direction (default 16).")
 flags.DEFINE_float("sample_truncation", None, "NADA: truncation psi of the before/after "
                    "snapshot pictures (default 0.7).")
-flags.DEFINE_integer("iter", None, "NADA: training iterations (default 1000).")
-flags.DEFINE_integer("output_interval", None, "NADA: iterations between status lines "
-                     "(default 100); pictures and a checkpoint every --snap of them.")
+flags.DEFINE_integer("iter", None, "NADA / StarGAN v2: training iterations (default 1000 / "
+                     "100000).")
+flags.DEFINE_integer("output_interval", None, "NADA / StarGAN v2: iterations between status "
+                     "lines (default 100 / 1000); pictures and a checkpoint every --snap of them "
+                     "(StarGAN v2's default --snap is 5).")
+
+# StarGAN v2 (--method=stargan_v2): the reference's flags; see configs/stargan_v2_afhq.flags.
+flags.DEFINE_string("val_data", None, "StarGAN v2: validation images with the same domains as "
+                    "--data (e.g. data/afhq/val): the fixed snapshot inputs and the --metrics "
+                    "(fid_latent, lpips_latent, fid_reference, lpips_reference).")
+flags.DEFINE_integer("img_size", None, "StarGAN v2: image size the networks work at (default the "
+                     "data's resolution; the reference's 256).")
+flags.DEFINE_integer("latent_dim", None, "StarGAN v2: latent code size of the mapping network "
+                     "(default 16).")
+flags.DEFINE_integer("hidden_dim", None, "StarGAN v2: width of the mapping network (default 512).")
+flags.DEFINE_integer("style_dim", None, "StarGAN v2: style code size (default 64).")
+flags.DEFINE_float("w_hpf", None, "StarGAN v2: weight of the high-pass filter of the face-mask "
+                   "connections; > 0 needs --wing (default 1, the reference's; CelebA-HQ 1, "
+                   "AFHQ 0).")
+flags.DEFINE_integer("max_conv_dim", None, "StarGAN v2: most channels of any convolution "
+                     "(default 512).")
+flags.DEFINE_integer("dim_in", None, "StarGAN v2: channels of the first convolution (default "
+                     "the reference's 2**14 / img_size: 64 at 256 px).")
+flags.DEFINE_float("lambda_reg", None, "StarGAN v2: weight of R1 on real images (default 1).")
+flags.DEFINE_float("lambda_sty", None, "StarGAN v2: weight of the style reconstruction loss "
+                   "(default 1).")
+flags.DEFINE_float("lambda_ds", None, "StarGAN v2: initial weight of the diversity-sensitive "
+                   "loss, decayed linearly to 0 over --ds_iter iterations (default 1; AFHQ 2).")
+flags.DEFINE_float("lambda_cyc", None, "StarGAN v2: weight of the cycle-consistency loss "
+                   "(default 1).")
+flags.DEFINE_integer("ds_iter", None, "StarGAN v2: iterations over which lambda_ds decays to 0 "
+                     "(default 100000).")
+flags.DEFINE_float("f_lr", None, "StarGAN v2: learning rate of the mapping network (default "
+                   "1e-6; --lr, default 1e-4, is that of G, E and D).")
+flags.DEFINE_float("beta1", None, "StarGAN v2: Adam beta1 (default 0).")
+flags.DEFINE_float("beta2", None, "StarGAN v2: Adam beta2 (default 0.99).")
+flags.DEFINE_float("weight_decay", None, "StarGAN v2: Adam's L2 weight decay, added to the "
+                   "gradients as PyTorch's Adam does (default 1e-4).")
+flags.DEFINE_float("randcrop_prob", None, "StarGAN v2: probability of the random resized crop "
+                   "(scale 0.8-1, ratio 0.9-1.1) of a training image (default 0.5).")
+flags.DEFINE_boolean("ref_step_style_encoder", None, "StarGAN v2: also step the style encoder "
+                     "in the reference-guided generator update (the reference steps G only: "
+                     "default false; clovaai/stargan-v2 issues #80, #106, #151).")
+flags.DEFINE_string("wing", None, "StarGAN v2 with --w_hpf > 0: the FAN landmark network that "
+                    "gives the face masks: the official wing.ckpt, or a run converted with "
+                    "tools/convert_stargan_v2.py --wing.")
 
 flags.DEFINE_string("resume", None, "Run directory (or checkpoint) to continue exactly: "
                     "weights, optimizer state, G_ema, images seen, path-length mean. The run's "
@@ -194,7 +244,10 @@ OPTION_FLAGS = ("data", "cond", "mirror", "max_images", "seed", "kimg", "tick", 
                 "source_class", "target_class", "clip_models", "clip_model_weights", "phase",
                 "auto_layer_k", "auto_layer_iters", "auto_layer_batch", "lr", "mixing",
                 "lambda_direction", "lambda_global", "style_img_dir", "img2img_batch",
-                "sample_truncation", "iter", "output_interval")
+                "sample_truncation", "iter", "output_interval", "val_data", "img_size",
+                "latent_dim", "hidden_dim", "style_dim", "w_hpf", "max_conv_dim", "dim_in",
+                "lambda_reg", "lambda_sty", "lambda_ds", "lambda_cyc", "ds_iter", "f_lr", "beta1",
+                "beta2", "weight_decay", "randcrop_prob", "ref_step_style_encoder", "wing")
 
 
 def _given_args():
@@ -305,7 +358,7 @@ def main(argv):
         require_networks(options.metrics, Detectors(**options.metric_networks))
         if data is not None:
             open_metric_data(options.metric_data, data.info)
-        if FLAGS.init_from and not FLAGS.resume:
+        if FLAGS.init_from and not FLAGS.resume and options.method is not None:
             checkpoints.check_source_resolution(FLAGS.init_from, data.info.resolution)
         if not is_chief(strategy):
             # Other workers of a multi-worker run write nothing to the run directory (their

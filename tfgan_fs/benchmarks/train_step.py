@@ -88,7 +88,7 @@ def _measure(settings, impl, strategy):
 
         def steps(n):
             for _ in range(n):
-                trainer.train_step(*next(batches), stats)
+                trainer.train_step(next(batches), stats)
             stats.means()  # waits for the device
 
         start = time.perf_counter()

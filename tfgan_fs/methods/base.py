@@ -15,6 +15,7 @@ import dataclasses
 import functools
 from typing import Callable, Optional
 
+import numpy as np
 import tensorflow as tf
 
 from tfgan_fs import rng
@@ -45,9 +46,12 @@ class Phase:
 
     Attributes:
         name: Phase name, e.g. 'Gmain', 'Greg', 'Dmain', 'Dreg'.
-        optimizer: Key of the optimizer in `Method.optimizers`.
+        optimizer: Key of the optimizer in `Method.optimizers`, or a tuple of keys when one
+            loss steps several networks with their own optimizers (StarGAN v2's generator
+            step: G, mapping network and style encoder, each its own learning rate).
         trainables: Callable returning the variables this phase trains (called at trace time,
-            so a method can freeze layers, e.g. Freeze-D or NADA's layer selection).
+            so a method can freeze layers, e.g. Freeze-D or NADA's layer selection); with a
+            tuple of optimizers, one list of variables per optimizer.
         interval: The phase runs when `step % interval` is in `offsets`.
         offsets: Slots of the cycle of `interval` steps in which the phase runs ((0,): lazy
             regularisation; MixDL's mixup phases run in slot 0 of 2, CDC's patch phases in
@@ -69,6 +73,16 @@ class Phase:
     lazy: bool = True
     discriminator: str = "image"
     prepare: Optional[Callable] = None
+
+    def optimizer_groups(self):
+        """[(optimizer key, variables)] this phase steps."""
+        if isinstance(self.optimizer, str):
+            return [(self.optimizer, list(self.trainables()))]
+        groups = list(self.trainables())
+        if len(groups) != len(self.optimizer):
+            raise ValueError(f"phase {self.name!r}: {len(self.optimizer)} optimizers but "
+                             f"{len(groups)} variable lists")
+        return [(key, list(variables)) for key, variables in zip(self.optimizer, groups)]
 
     def runs_at(self, step):
         """Whether the phase runs at training step `step`."""
@@ -172,11 +186,16 @@ class StepContext:
         needs: Union of the phase's terms' `needs`.
         aligned_features: Union of the phase's terms' `aligned_features`.
         batch_size: Samples per replica where there are no real images.
+        inputs: The method's further inputs of this replica's batch (`Method.batch_inputs`;
+            StarGAN v2's reference images and target domains).
+        step_seed: [2] seed of the iteration before it is folded with the phase name.
     """
 
     def __init__(self, method, phase, real_img, real_c, seed, needs=frozenset(),
-                 aligned_features=(), batch_size=None):
+                 aligned_features=(), batch_size=None, inputs=None, step_seed=None):
         self.method = method
+        self.inputs = dict(inputs or {})
+        self.step_seed = step_seed
         self.phase = phase
         self.real_img = real_img
         self.real_c = real_c
@@ -188,6 +207,11 @@ class StepContext:
     def seed_for(self, name):
         """An independent seed for the random stream `name` of this step and phase."""
         return rng.fold(self.seed, name)
+
+    def iteration_seed_for(self, name):
+        """A seed for the stream `name` shared by every phase of this iteration (StarGAN v2's
+        z_trg, drawn once per iteration as the reference's input fetcher does)."""
+        return rng.fold(self.step_seed if self.step_seed is not None else self.seed, name)
 
     def memo(self, key, compute):
         """`compute(self)`, computed once per phase and step and shared by its terms."""
@@ -306,6 +330,76 @@ class Method:
         grid (e.g. GGDR's features); `z`, `c` are fixed latents and labels."""
         return {}
 
+    # --- What the loop asks of a method (defaults: a z -> image generator `G_ema`) -----------
+
+    def make_dataset(self, data, options, start_image, num_parallel_calls=None, shard=None):
+        """The tf.data stream of the batches a step consumes: by default (real images uint8,
+        one-hot labels) of `data` (TrainingData), continuing after `start_image` images;
+        `shard` as `TrainingData.make_dataset` (per-replica rows of each global batch)."""
+        return data.make_dataset(
+            options.batch_size, seed=options.seed, mirror=options.mirror,
+            use_labels=options.cond, max_images=options.max_images, start_image=start_image,
+            num_parallel_calls=num_parallel_calls, shard=shard)
+
+    def batch_inputs(self, batch):
+        """(real images float32 in [-1, 1] or None, real labels or None, {name: tensor}) of one
+        replica's batch (a tuple from `make_dataset`); the dict is `StepContext.inputs`."""
+        real_img, real_c = batch
+        if real_img is not None:
+            real_img = tf.cast(real_img, tf.float32) / 127.5 - 1.0
+        return real_img, real_c, {}
+
+    def ema_beta(self, options, nimg):
+        """The EMA decay of this step: a half-life of `options.ema_kimg` with ramp-up."""
+        from tfgan_fs.training.ema import ema_beta  # noqa: PLC0415 (training imports methods)
+        return ema_beta(options.batch_size, options.ema_kimg, options.ema_rampup, nimg)
+
+    def end_iteration(self, step):
+        """Called by the loop after iteration `step` (0-based) ran its phases and the EMA
+        (outside the compiled steps): schedules kept in variables (StarGAN v2's lambda_ds)."""
+
+    def init_from(self, path, resolution, log=print):
+        """Loads the weights that start a new run (`--init_from`); returns the source path."""
+        raise ValueError(f"{type(self).__name__} cannot start from --init_from")
+
+    def snapshot_inputs(self, data, seed):
+        """Fixed inputs of the snapshot pictures (the same after a resume): a grid of latents
+        `z`, labels `c` (one class per row for a conditional G) and the grid's size."""
+        from tfgan_fs import images as image_io  # noqa: PLC0415
+        grid_w, grid_h = image_io.grid_shape(self.G_ema.img_resolution)
+        n = grid_w * grid_h
+        z = np.random.RandomState(seed).randn(n, self.z_dim).astype(np.float32)
+        c = np.zeros([n, self.c_dim], np.float32)
+        if self.c_dim:
+            c[np.arange(n), (np.arange(n) // grid_w) % self.c_dim] = 1
+        return {"z": z, "c": c, "grid_w": grid_w, "grid_h": grid_h}
+
+    def fakes_grid(self, fixed, batch_size=32):
+        """'fakes': G_ema samples of the fixed latents (constant noise), one uint8 picture."""
+        from tfgan_fs import images as image_io  # noqa: PLC0415
+        G_ema = self.G_ema
+
+        @tf.function
+        def generate(z, c):
+            return G_ema(z, c, noise_mode="const")
+
+        z, c = fixed["z"], fixed["c"]
+        outputs = [generate(z[i:i + batch_size], c[i:i + batch_size])
+                   for i in range(0, len(z), batch_size)]
+        return image_io.make_grid(image_io.to_uint8(np.concatenate(outputs)), fixed["grid_w"])
+
+    def snapshot(self, fixed, max_samples=8):
+        """{name: uint8 picture} saved at every snapshot: 'fakes' and `snapshot_pictures`."""
+        n = min(max_samples, len(fixed["z"]))
+        return {"fakes": self.fakes_grid(fixed),
+                **self.snapshot_pictures(fixed["z"][:n], fixed["c"][:n])}
+
+    def calc_metric(self, name, context):
+        """Metric `name` of the current networks (`tfgan_fs.metrics.metric_main.calc_metric`
+        on G_ema)."""
+        from tfgan_fs.metrics.metric_main import calc_metric  # noqa: PLC0415
+        return calc_metric(name, self.G_ema, context)
+
     def on_init_from(self):
         """Called after G, D and G_ema were loaded from a checkpoint to start a new run (CDC
         takes its frozen source generator from G_ema here)."""
@@ -327,11 +421,12 @@ class Method:
         """
         built = {}
         for phase in self.phases():
-            names = [v.path for v in phase.trainables()]
-            if phase.optimizer in built:
-                if built[phase.optimizer] != names:
-                    raise ValueError(f"phase {phase.name!r} shares optimizer {phase.optimizer!r} "
-                                     "with another phase but trains different variables")
-                continue
-            self.optimizers[phase.optimizer].build(phase.trainables())
-            built[phase.optimizer] = names
+            for key, variables in phase.optimizer_groups():
+                names = [v.path for v in variables]
+                if key in built:
+                    if built[key] != names:
+                        raise ValueError(f"phase {phase.name!r} shares optimizer {key!r} with "
+                                         "another phase but trains different variables")
+                    continue
+                self.optimizers[key].build(variables)
+                built[key] = names

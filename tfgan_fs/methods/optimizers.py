@@ -97,3 +97,47 @@ class SelectiveAdam(keras.optimizers.Optimizer):
         config = super().get_config()
         config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
         return config
+
+
+class TorchAdam(keras.optimizers.Optimizer):
+    """`torch.optim.Adam` with its L2 `weight_decay` (added to the gradient, not decoupled as
+    Keras' `weight_decay` is) and its epsilon placement (StarGAN v2 trains with it):
+
+        g <- g + wd x;  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
+        x <- x - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+    t counts this optimizer's updates, as PyTorch counts the steps of a parameter that gets a
+    gradient in every step.
+    """
+
+    def __init__(self, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8, l2=0.0,
+                 name=None):
+        super().__init__(learning_rate=learning_rate, name=name)
+        self.beta_1, self.beta_2, self.epsilon, self.l2 = beta_1, beta_2, epsilon, l2
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"])
+
+    def update_step(self, gradient, variable, learning_rate):
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+        t = tf.cast(self.iterations + 1, variable.dtype)
+        g = tf.cast(gradient, variable.dtype)
+        if self.l2:
+            g = g + self.l2 * variable
+        new_m = self.beta_1 * m + (1 - self.beta_1) * g
+        new_v = self.beta_2 * v + (1 - self.beta_2) * tf.square(g)
+        denom = tf.sqrt(new_v) / tf.sqrt(1 - self.beta_2 ** t) + self.epsilon
+        self.assign(m, new_m)
+        self.assign(v, new_v)
+        self.assign_sub(variable, tf.cast(learning_rate, variable.dtype) / (1 - self.beta_1 ** t)
+                        * new_m / denom)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, l2=self.l2)
+        return config

@@ -341,6 +341,17 @@ class StyleGAN2(Method):
     def is_buffer(self, variable):
         return variable.name in BUFFER_NAMES
 
+    def init_from(self, path, resolution, log=print):
+        """G, D and G_ema from a run dir or checkpoint (transfer learning, few-shot sources),
+        then `on_init_from`; returns the checkpoint read."""
+        from tfgan_fs.training import checkpoints  # noqa: PLC0415 (training imports methods)
+        checkpoints.check_source_resolution(path, resolution)
+        src = checkpoints.restore_weights({k: self.networks[k] for k in ("G", "D", "G_ema")},
+                                          path, log=log)
+        self.on_init_from()
+        log(f"Initialised G, D and G_ema from {src}")
+        return src
+
     def checkpoint_items(self):
         items = super().checkpoint_items()
         if self.augment_pipe is not None:

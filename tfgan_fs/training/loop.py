@@ -21,11 +21,10 @@ from tfgan_fs import images as image_io
 from tfgan_fs.augment import AdaController, make_augment
 from tfgan_fs.methods import build_method
 from tfgan_fs.metrics.detectors import Detectors, require_networks
-from tfgan_fs.metrics.metric_main import (MetricContext, calc_metric, open_metric_data,
-                                          report_metric)
+from tfgan_fs.metrics.metric_main import MetricContext, open_metric_data, report_metric
 from tfgan_fs.metrics.stats_cache import StatsCache, default_cache_dir
 from tfgan_fs.training import checkpoints
-from tfgan_fs.training.ema import ema_beta, make_ema_update
+from tfgan_fs.training.ema import make_ema_update
 from tfgan_fs.training.stats import StatsAccumulator, StatsWriter
 from tfgan_fs.training.step import make_phase_step
 from tfgan_fs.training.strategy import is_chief
@@ -109,7 +108,7 @@ class Trainer:
         with self.strategy.scope():
             self.augment_pipe = make_augment(aug.mode, aug.augpipe, aug.p)
             data_kwargs = {}
-            if data is not None:  # the StyleGAN2 family builds its networks for the data
+            if options.method is not None:  # the StyleGAN2 family builds its G and D for the data
                 data_kwargs = dict(
                     img_resolution=data.info.resolution, img_channels=data.info.channels,
                     label_distribution=(data.label_distribution(options.max_images)
@@ -131,12 +130,7 @@ class Trainer:
                      f"{self.progress.nimg.numpy() / 1000:.3f}, step "
                      f"{int(self.progress.step.numpy())}")
         elif init_from is not None:
-            checkpoints.check_source_resolution(init_from, data.info.resolution)
-            net = self.method.networks
-            src = checkpoints.restore_weights({k: net[k] for k in ("G", "D", "G_ema")}, init_from,
-                                              log=self.log)
-            self.method.on_init_from()
-            self.log(f"Initialised G, D and G_ema from {src}")
+            self.method.init_from(init_from, data.info.resolution, log=self.log)
         elif options.method_name == "cdc":
             raise ValueError("--method=cdc needs --init_from: the source generator to adapt")
 
@@ -148,14 +142,8 @@ class Trainer:
         self.flags_text = flags_text
         self.metrics = self._metric_context(detectors)
 
-        # Fixed latents of the snapshot grids (the same after a resume).
-        self.grid_w, grid_h = image_io.grid_shape(self.method.G_ema.img_resolution)
-        n = self.grid_w * grid_h
-        self.grid_z = np.random.RandomState(options.seed).randn(n, self.method.z_dim).astype(
-            np.float32)
-        self.grid_c = np.zeros([n, self.method.c_dim], np.float32)
-        if self.method.c_dim:
-            self.grid_c[np.arange(n), (np.arange(n) // self.grid_w) % self.method.c_dim] = 1
+        # Fixed inputs of the snapshot pictures (the same after a resume).
+        self.snapshot_fixed = self.method.snapshot_inputs(data, options.seed)
 
     def _metric_context(self, detectors):
         """MetricContext for the snapshot metrics (None without metrics); fails fast."""
@@ -172,10 +160,11 @@ class Trainer:
                              metric_data_spec=metric_data)
 
     def _evaluate_metrics(self, tb_writer, checkpoint):
-        """Computes the snapshot metrics of G_ema; logs them to metric-*.jsonl and TensorBoard."""
+        """Computes the snapshot metrics (`Method.calc_metric`); logs them to metric-*.jsonl
+        and TensorBoard."""
         nimg = int(self.progress.nimg.numpy())
         for name in self.options.metrics:
-            result = calc_metric(name, self.method.G_ema, self.metrics)
+            result = self.method.calc_metric(name, self.metrics)
             if not self.is_chief:
                 continue
             report_metric({**result, "kimg": nimg / 1000}, run_dir=self.run_dir,
@@ -189,17 +178,9 @@ class Trainer:
 
     # ---------------------------------------------------------------------------------------
 
-    def generate_grid(self, batch_size=32):
-        """G_ema samples of the fixed grid latents (constant noise) as one uint8 image."""
-        G_ema = self.method.G_ema
-
-        @tf.function
-        def generate(z, c):
-            return G_ema(z, c, noise_mode="const")
-
-        outputs = [generate(self.grid_z[i:i + batch_size], self.grid_c[i:i + batch_size])
-                   for i in range(0, len(self.grid_z), batch_size)]
-        return image_io.make_grid(image_io.to_uint8(np.concatenate(outputs)), self.grid_w)
+    def generate_grid(self):
+        """The method's main snapshot picture ('fakes') of the fixed inputs, uint8."""
+        return self.method.snapshot(self.snapshot_fixed)["fakes"]
 
     def _check_finite(self, tick_stats):
         bad = {k: v for k, v in tick_stats.items() if k.startswith("Loss/") and
@@ -228,12 +209,9 @@ class Trainer:
     def _snapshot(self, tb_writer):
         self._check_weights_finite()
         nimg = int(self.progress.nimg.numpy())
-        grid = self.generate_grid() if self.is_chief else None
         if self.is_chief:
             sub_kimg = self.options.kimg_per_tick * self.options.snap < 1
-            n = min(SNAPSHOT_PICTURE_SAMPLES, len(self.grid_z))
-            pictures = {"fakes": grid, **self.method.snapshot_pictures(self.grid_z[:n],
-                                                                       self.grid_c[:n])}
+            pictures = self.method.snapshot(self.snapshot_fixed, SNAPSHOT_PICTURE_SAMPLES)
             step = int(self.progress.step.numpy())
             with tb_writer.as_default(step=nimg):
                 for name, picture in pictures.items():
@@ -256,9 +234,9 @@ class Trainer:
             with tb_writer.as_default(step=0):
                 tf.summary.text("config/flags", "```\n" + self.flags_text + "\n```")
         if self.data is not None:
-            reals, _ = self.data.load_images(min(len(self.grid_z), self.data.info.count))
-            image_io.save_image(image_io.make_grid(reals, self.grid_w),
-                                self.run_dir / "reals.png")
+            grid_w, grid_h = self.snapshot_fixed["grid_w"], self.snapshot_fixed["grid_h"]
+            reals, _ = self.data.load_images(min(grid_w * grid_h, self.data.info.count))
+            image_io.save_image(image_io.make_grid(reals, grid_w), self.run_dir / "reals.png")
         image_io.save_image(self.generate_grid(), self.run_dir / "fakes_init.png")
 
     def make_batches(self):
@@ -273,28 +251,28 @@ class Trainer:
             return itertools.repeat((None, None))
 
         def dataset_fn(context):
-            return self.data.make_dataset(
-                opts.batch_size, seed=opts.seed, mirror=opts.mirror, use_labels=opts.cond,
-                max_images=opts.max_images, start_image=int(self.progress.nimg.numpy()),
-                num_parallel_calls=opts.workers,
+            return self.method.make_dataset(
+                self.data, opts, int(self.progress.nimg.numpy()), num_parallel_calls=opts.workers,
                 shard=(context.input_pipeline_id, context.num_input_pipelines,
                        context.num_replicas_in_sync))
 
         return iter(self.strategy.distribute_datasets_from_function(dataset_fn))
 
-    def train_step(self, real_img, real_c, tick_stats):
-        """Runs the due phases on one global batch, updates G_ema and the counters."""
+    def train_step(self, batch, tick_stats):
+        """Runs the due phases on one global batch (a tuple from `Method.make_dataset`),
+        updates the EMA networks and the counters."""
         opts = self.options
         step = int(self.progress.step.numpy())
         seed = tf.constant([opts.seed, step], tf.int64)
         for phase, step_fn in self.phase_steps:
             if phase.runs_at(step):
-                stats = step_fn(real_img, real_c, seed)
+                stats = step_fn(*batch, seed)
                 tick_stats.add(stats)
                 if self.ada is not None and "Loss/signs/real" in stats:
                     self.ada.observe(stats["Loss/signs/real"])
         nimg = int(self.progress.nimg.numpy())
-        self.ema_update(ema_beta(opts.batch_size, opts.ema_kimg, opts.ema_rampup, nimg))
+        self.ema_update(self.method.ema_beta(opts, nimg))
+        self.method.end_iteration(step)
         self.progress.nimg.assign(nimg + opts.batch_size)
         self.progress.step.assign(step + 1)
         if self.ada is not None and (step + 1) % self.ada.interval == 0:
@@ -327,7 +305,7 @@ class Trainer:
         traced = False
         last_ckpt = None
         while True:
-            nimg = self.train_step(*next(batches), tick_stats)
+            nimg = self.train_step(next(batches), tick_stats)
             done = nimg >= total_nimg
             tick_nimg = int(round(opts.kimg_per_tick * 1000))
             if not (done or report_now or nimg >= tick_start_nimg + tick_nimg):

@@ -16,6 +16,7 @@ from tfgan_fs.methods import METHOD_NAMES, AdamConfig, StyleGAN2Config, fewshot_
 from tfgan_fs.methods.mixdl import MIXUP_DISTS
 from tfgan_fs.networks import default_patch_res, patch_candidates
 from tfgan_fs.training.nada_options import build_nada_options
+from tfgan_fs.training.stargan_v2_options import STARGAN_V2_FLAGS, build_stargan_v2_options
 from tfgan_fs.metrics.names import parse_metric_list
 
 AUG_MODES = ("ada", "noaug", "fixed", "diffaugment")
@@ -74,8 +75,9 @@ class TrainingOptions:
         metrics: Metric names evaluated at every snapshot.
         metric_networks: Feature-network files {'inception', 'vgg16', 'lpips'} (None: env var).
         metrics_cache: Real-statistics cache directory (None: the default).
-        method_name: 'stylegan2', 'mixdl', 'cdc' or 'nada'.
-        fewshot: The other methods' settings (MixDLConfig / CDCConfig / NADAConfig fields), or
+        method_name: 'stylegan2', 'mixdl', 'cdc', 'nada' or 'stargan_v2'.
+        fewshot: The other methods' settings (MixDLConfig / CDCConfig / NADAConfig /
+            StarGANv2Config fields), or
             None for StyleGAN2.
         metric_data: Dataset spec of the full real set of fid/kid/pr (None: `data`).
     """
@@ -125,7 +127,7 @@ class TrainingOptions:
 # Flags that may change when a run is resumed (schedule and bookkeeping, not the model).
 RESUMABLE_OVERRIDES = ("kimg", "tick", "snap", "keep", "workers", "metrics", "metric_data",
                        "inception", "vgg16", "lpips", "cache_dir", "impl", "iter",
-                       "output_interval")
+                       "output_interval", "val_data")
 IMPLS = ("auto", "ref", "custom")  # tfgan_fs.ops.VALID_IMPLS
 
 
@@ -153,6 +155,12 @@ def build_options(args, info, num_replicas=1, has_gpu=False):
     Raises:
         OptionsError: naming the flag, for invalid or inconsistent values.
     """
+    if args.get("method") == "stargan_v2":  # image-to-image: its own networks and schedule
+        return build_stargan_v2_options(args, info, num_replicas)
+    only_stargan = sorted(k for k in STARGAN_V2_FLAGS + ("val_data",)
+                          if args.get(k) is not None and k != "lr")
+    _require(not only_stargan, only_stargan[0] if only_stargan else "method",
+             "a setting of --method=stargan_v2 only")
     get = lambda key, default=None: default if args.get(key) is None else args[key]  # noqa
     cfg = get("cfg", "auto")
     _require(cfg in presets.CFG_NAMES, "cfg", f"must be one of {', '.join(presets.CFG_NAMES)}, "
@@ -459,6 +467,8 @@ def check_resume_args(saved, run_args, args, info):
         merged = {**run_args, **extra, "init_from": init_from or None}
         if saved.method_name == "nada":
             built = build_nada_options({**merged, "init_from": None}, saved.num_replicas)
+        elif saved.method_name == "stargan_v2":
+            built = build_stargan_v2_options(merged, info, saved.num_replicas)
         else:
             built = build_options(merged, info, saved.num_replicas, has_gpu)
         fields = json.loads(built.to_json())
@@ -541,6 +551,8 @@ def apply_resume_overrides(options, args, num_replicas):
         updates["metrics_cache"] = args["cache_dir"]
     if args.get("metric_data") is not None:
         updates["metric_data"] = args["metric_data"]
+    if args.get("val_data") is not None:  # StarGAN v2's evaluation images
+        updates["metric_data"] = args["val_data"]
     if args.get("impl") is not None and options.method is not None:  # kernels, not the math
         impl = _impl(args["impl"])
         updates["method"] = dataclasses.replace(

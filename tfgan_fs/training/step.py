@@ -33,11 +33,12 @@ def _merge_stats(merged, stats):
 def make_phase_step(method, phase, strategy, jit_compile=False, batch_size=None):
     """Builds the compiled step of `phase`.
 
-    The returned function takes (real_images_uint8, real_labels, seed), where the first two are
-    per-replica values from a distributed dataset (None for methods that read no data; then
-    `batch_size` is the per-replica batch) and seed is the `[2]` int64 seed of the step
-    (folded with the phase name, so each phase draws its own latents and noise), and returns
-    {stat name: [sum, count]} over all replicas.
+    The returned function takes (*batch, seed): the batch's per-replica values from a
+    distributed dataset (`Method.make_dataset`; by default real images uint8 and labels, None
+    for methods that read no data, where `batch_size` is the per-replica batch), decoded by
+    `Method.batch_inputs`, and the `[2]` int64 seed of the step (folded with the phase name,
+    so each phase draws its own latents and noise); it returns {stat name: [sum, count]} over
+    all replicas.
 
     The loss is sum over terms of mean(term loss) * phase.loss_scale, each mean taken over the
     global batch (losses are divided by the replica count because optimizers sum gradients over
@@ -48,21 +49,21 @@ def make_phase_step(method, phase, strategy, jit_compile=False, batch_size=None)
         raise ValueError(f"phase {phase.name!r} has no terms")
     needs = frozenset().union(*(term.needs for term in terms))
     aligned = frozenset().union(*(term.aligned_features for term in terms))
-    optimizer = method.optimizers[phase.optimizer]
 
-    def replica_step(real_img, real_c, seed):
-        trainables = phase.trainables()
+    def replica_step(batch, step_seed):
+        groups = phase.optimizer_groups()
+        trainables = [v for _, variables in groups for v in variables]
         sources = [v.value for v in trainables]  # the tf.Variables behind the Keras variables
-        seed = rng.fold(seed, phase.name)
-        if real_img is not None:
-            real_img = tf.cast(real_img, tf.float32) / 127.5 - 1.0
+        seed = rng.fold(step_seed, phase.name)
+        real_img, real_c, inputs = method.batch_inputs(batch)
         if phase.prepare is not None:
             phase.prepare(StepContext(method, phase, real_img, real_c, rng.fold(seed, "prepare"),
-                                      batch_size=batch_size))
+                                      batch_size=batch_size, inputs=inputs,
+                                      step_seed=step_seed))
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(sources)
             ctx = StepContext(method, phase, real_img, real_c, seed, needs, aligned,
-                              batch_size=batch_size)
+                              batch_size=batch_size, inputs=inputs, step_seed=step_seed)
             loss = tf.constant(0.0)
             merged = {}
             for term in terms:
@@ -72,12 +73,18 @@ def make_phase_step(method, phase, strategy, jit_compile=False, batch_size=None)
             loss = loss * phase.loss_scale
         grads = tape.gradient(loss, sources,
                               unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        optimizer.apply_gradients(zip([sanitize_gradient(g) for g in grads], trainables))
+        grads = [sanitize_gradient(g) for g in grads]
+        start = 0
+        for key, variables in groups:
+            end = start + len(variables)
+            method.optimizers[key].apply_gradients(zip(grads[start:end], variables))
+            start = end
         return stats_lib.summarize(merged)
 
     @tf.function(jit_compile=jit_compile, autograph=False)
-    def step(real_img, real_c, seed):
-        per_replica = strategy.run(replica_step, args=(real_img, real_c, seed))
+    def step(*args):
+        batch, seed = tuple(args[:-1]), args[-1]
+        per_replica = strategy.run(replica_step, args=(batch, seed))
         return {name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
                 for name, value in per_replica.items()}
 
