@@ -172,7 +172,7 @@ flags.DEFINE_integer("output_interval", None, "NADA / StarGAN v2: iterations bet
 
 # StarGAN v2 (--method=stargan_v2): the reference's flags; see configs/stargan_v2_afhq.flags.
 flags.DEFINE_string("val_data", None, "StarGAN v2: validation images with the same domains as "
-                    "--data (e.g. data/afhq/val): the fixed snapshot inputs and the --metrics "
+                    "--data (e.g. data/afhq/val), the sources and references of the --metrics "
                     "(fid_latent, lpips_latent, fid_reference, lpips_reference).")
 flags.DEFINE_integer("img_size", None, "StarGAN v2: image size the networks work at (default the "
                      "data's resolution; the reference's 256).")
@@ -299,6 +299,7 @@ def main(argv):
     import tensorflow as tf  # noqa: E402 (after flag parsing: fast --help)
 
     from tfgan_fs.data import DatasetError, open_dataset
+    from tfgan_fs.data.domain_pairs import open_domain_dataset
     from tfgan_fs.metrics.detectors import Detectors, require_networks
     from tfgan_fs.metrics.metric_main import open_metric_data
     from tfgan_fs.metrics.weights import MissingWeightsError
@@ -326,7 +327,8 @@ def main(argv):
             if not options_path.exists():
                 fail(f"--resume={FLAGS.resume}: {options_path} is missing")
             options = options_lib.TrainingOptions.from_json(options_path.read_text())
-            data = open_dataset(options.data) if options.data is not None else None
+            open_data = open_domain_dataset if options.method_name == "stargan_v2" else open_dataset
+            data = open_data(options.data) if options.data is not None else None
             # The run's own flags may be repeated (its flagfile); a different value is an error.
             options_lib.check_resume_args(options, _run_flags(run_dir), args,
                                           data.info if data is not None else None)
@@ -342,7 +344,9 @@ def main(argv):
             if not args["data"]:
                 fail("--data is required (e.g. --data=builtin:shapes, or --flagfile="
                       "quickstart.flags)")
-            data = open_dataset(args["data"])
+            # StarGAN v2's domains may be the sub-folders of a plain image folder (AFHQ).
+            open_data = open_domain_dataset if args["method"] == "stargan_v2" else open_dataset
+            data = open_data(args["data"])
             options = options_lib.build_options({**args, "init_from": FLAGS.init_from},
                                                 data.info, replicas, has_gpu)
 
@@ -356,7 +360,7 @@ def main(argv):
 
         # Everything a run needs is checked before its directory is created.
         require_networks(options.metrics, Detectors(**options.metric_networks))
-        if data is not None:
+        if data is not None and options.method is not None:
             open_metric_data(options.metric_data, data.info)
         if FLAGS.init_from and not FLAGS.resume and options.method is not None:
             checkpoints.check_source_resolution(FLAGS.init_from, data.info.resolution)

@@ -2,7 +2,9 @@
 
 Images (.png .jpg .jpeg .bmp .webp) are listed recursively and sorted by relative path. Labels
 come from a root `dataset.json` in the NVlabs format (`{"labels": [["rel/path.png", 3], ...]}`)
-when there is one; every image must then have a label.
+when there is one; every image must then have a label. With `labels='folders'` the first-level
+sub-folder of each image is its class instead (classes sorted by name, like dataset_tool's
+--labels=folders), e.g. the AFHQ layout `train/{cat,dog,wild}/*.jpg` for StarGAN v2 domains.
 
 All images must share one square power-of-two size. Only the *first* image is checked when the
 folder is opened (opening stays instant for large folders); it also fixes the channel count
@@ -24,6 +26,7 @@ from tfgan_fs.data.dataset_info import is_power_of_two
 from tfgan_fs.data.training_data import TrainingData
 
 _GRAYSCALE_MODES = ("1", "L", "LA", "I", "I;16", "F")
+LABEL_MODES = ("auto", "folders")
 
 
 def decode_to_channels(data, channels):
@@ -54,13 +57,17 @@ class ImageFolderData(TrainingData):
 
     Args:
         root: The folder.
+        labels: 'auto' (the root `dataset.json` labels if there is one, else unlabeled) or
+            'folders' (first-level sub-folder name = class; `dataset.json` is ignored).
 
     Raises:
-        DatasetError: No images, unreadable or non-square/non-power-of-two first image, or bad
-            `dataset.json` labels.
+        DatasetError: No images, unreadable or non-square/non-power-of-two first image, bad
+            `dataset.json` labels, or (with 'folders') an image outside any sub-folder.
     """
 
-    def __init__(self, root):
+    def __init__(self, root, labels="auto"):
+        if labels not in LABEL_MODES:
+            raise DatasetError(f"labels={labels!r} is not one of {', '.join(LABEL_MODES)}")
         source = image_sources.FolderSource(root)
         names = source.names
         if not names:
@@ -78,13 +85,17 @@ class ImageFolderData(TrainingData):
                                f"--transform=center-crop --resolution=N)")
         channels = 1 if image.mode in _GRAYSCALE_MODES else 3
 
-        mapping = source.read_labels_file()
-        if mapping is None:
-            labels, class_names, label_counts = None, None, None
+        if labels == "folders":
+            label_list, class_names = image_sources.folder_class_labels(names, root)
         else:
-            labels, class_names = image_sources.json_class_labels(
-                names, mapping, os.path.join(root, image_sources.LABELS_FILENAME))
-            label_counts = tuple(int(c) for c in np.bincount(labels,
+            mapping = source.read_labels_file()
+            label_list, class_names = None, None
+            if mapping is not None:
+                label_list, class_names = image_sources.json_class_labels(
+                    names, mapping, os.path.join(root, image_sources.LABELS_FILENAME))
+        label_counts = None
+        if label_list is not None:
+            label_counts = tuple(int(c) for c in np.bincount(label_list,
                                                              minlength=len(class_names)))
         info = DatasetInfo(
             name=os.path.basename(os.path.normpath(os.path.abspath(root))), resolution=w,
@@ -92,7 +103,8 @@ class ImageFolderData(TrainingData):
             class_names=class_names, label_counts=label_counts)
         super().__init__(info)
         self._paths = [source.describe(n) for n in names]
-        self._labels = np.asarray(labels if labels is not None else [-1] * len(names), np.int64)
+        self._labels = np.asarray(label_list if label_list is not None else [-1] * len(names),
+                                  np.int64)
         with tf.device("/cpu:0"):  # The input pipeline runs on the host.
             self._paths_t = tf.constant(self._paths)
             self._labels_t = tf.constant(self._labels)

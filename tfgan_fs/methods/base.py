@@ -394,6 +394,12 @@ class Method:
         return {"fakes": self.fakes_grid(fixed),
                 **self.snapshot_pictures(fixed["z"][:n], fixed["c"][:n])}
 
+    def open_metric_data(self, spec, info):
+        """The dataset of the metrics' real images (`--metric_data`; None: the training data),
+        checked against the training data's `info`."""
+        from tfgan_fs.metrics.metric_main import open_metric_data  # noqa: PLC0415
+        return open_metric_data(spec, info)
+
     def calc_metric(self, name, context):
         """Metric `name` of the current networks (`tfgan_fs.metrics.metric_main.calc_metric`
         on G_ema)."""

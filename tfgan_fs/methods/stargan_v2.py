@@ -297,13 +297,15 @@ class StarGANv2(Method):
                  "y_trg": tf.cast(y_ref, tf.int32)})
 
     def make_dataset(self, data, options, start_image, num_parallel_calls=None, shard=None):
-        """Class-balanced sources and same-domain reference pairs (`domain_pairs`)."""
+        """Class-balanced sources and same-domain reference pairs (`domain_pairs`); each
+        reference keeps one partner x_ref2 for the whole run, as the reference's
+        ReferenceDataset pairs the files of a domain with a permutation of them."""
         from tfgan_fs.data.domain_pairs import make_domain_pair_dataset  # noqa: PLC0415
         return make_domain_pair_dataset(
             data, options.batch_size, seed=options.seed, img_size=self.config.img_size,
             randcrop_prob=self.config.randcrop_prob,
             start_step=start_image // options.batch_size, max_images=options.max_images,
-            num_parallel_calls=num_parallel_calls, shard=shard)
+            num_parallel_calls=num_parallel_calls, shard=shard, ref2="permutation")
 
     def ema_beta(self, options, nimg):
         return self.config.ema_beta
@@ -368,11 +370,29 @@ class StarGANv2(Method):
     def snapshot(self, fixed, max_samples=8):
         """'fakes' (latent-guided grid), 'translate_reference' and 'cycle' of the EMA nets."""
         from tfgan_fs.translation import grids  # noqa: PLC0415
-        pictures = grids.snapshot_pictures(self.translator(), fixed["x_src"], fixed["y_src"],
+        if "translator" not in fixed:  # one Translator: its compiled calls are traced once
+            fixed["translator"] = self.translator()
+        pictures = grids.snapshot_pictures(fixed["translator"], fixed["x_src"], fixed["y_src"],
                                            fixed["x_ref"], fixed["y_ref"], fixed["z"],
                                            fixed["seed"])
         pictures["fakes"] = pictures.pop("translate_latent")
         return pictures
+
+    def open_metric_data(self, spec, info):
+        """The validation images (`--val_data`), with the training data's domains."""
+        from tfgan_fs.data import DatasetError  # noqa: PLC0415
+        from tfgan_fs.data.domain_pairs import domain_names, open_domain_dataset  # noqa: PLC0415
+        if spec is None:
+            return None
+        try:
+            data = open_domain_dataset(spec)
+        except DatasetError as err:
+            raise DatasetError(f"--val_data: {err}") from None
+        if data.info.num_classes != self.config.num_domains:
+            raise DatasetError(f"--val_data={spec} has {data.info.num_classes} domains "
+                               f"{list(domain_names(data))}, the training data "
+                               f"{self.config.num_domains} {list(self.config.domain_names)}")
+        return data
 
     def calc_metric(self, name, context):
         from tfgan_fs.metrics.translation import calc_translation_metrics  # noqa: PLC0415

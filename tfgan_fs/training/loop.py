@@ -21,7 +21,7 @@ from tfgan_fs import images as image_io
 from tfgan_fs.augment import AdaController, make_augment
 from tfgan_fs.methods import build_method
 from tfgan_fs.metrics.detectors import Detectors, require_networks
-from tfgan_fs.metrics.metric_main import MetricContext, open_metric_data, report_metric
+from tfgan_fs.metrics.metric_main import MetricContext, report_metric
 from tfgan_fs.metrics.stats_cache import StatsCache, default_cache_dir
 from tfgan_fs.training import checkpoints
 from tfgan_fs.training.ema import make_ema_update
@@ -156,7 +156,8 @@ class Trainer:
         return MetricContext(data=self.data, data_spec=self.options.data, detectors=detectors,
                              strategy=self.strategy, cache=StatsCache(cache_dir),
                              max_images=self.options.max_images, seed=self.options.seed,
-                             metric_data=open_metric_data(metric_data, self.data.info),
+                             metric_data=self.method.open_metric_data(metric_data,
+                                                                      self.data.info),
                              metric_data_spec=metric_data)
 
     def _evaluate_metrics(self, tb_writer, checkpoint):

@@ -84,9 +84,8 @@ def build_stargan_v2_options(args, info, num_replicas=1):
     Raises:
         OptionsError: naming the flag, for invalid values or flags StarGAN v2 does not read.
     """
-    from tfgan_fs.metrics.names import parse_metric_list  # noqa: PLC0415
     from tfgan_fs.training.options import (AugmentOptions, OptionsError,  # noqa: PLC0415
-                                           TrainingOptions)
+                                           TrainingOptions, _metric_names)
 
     read = set(STARGAN_V2_FLAGS) | set(SCHEDULE_FLAGS) | set(GENERAL_FLAGS)
     unread = sorted(k for k, v in args.items() if v is not None and k not in read
@@ -112,7 +111,7 @@ def build_stargan_v2_options(args, info, num_replicas=1):
     max_images = args.get("max_images")
     _require(max_images is None or max_images >= 1, "max_images",
              f"must be >= 1, got {max_images}")
-    metrics = parse_metric_list(args.get("metrics") or [])
+    metrics = _metric_names(args.get("metrics") or [])
     if metrics:
         _require(bool(args.get("val_data")), "val_data",
                  f"--metrics={','.join(metrics)} evaluates on validation images: give "

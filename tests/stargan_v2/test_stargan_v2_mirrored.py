@@ -1,0 +1,63 @@
+"""A StarGAN v2 iteration on two logical CPU devices equals the iteration on one (in a
+subprocess: logical devices must be configured before TensorFlow initialises).
+
+z_trg and z_trg2 are drawn once per iteration for the global batch and sliced per replica, and
+every loss is a mean over the global batch, so both runs take the same step up to summation
+order.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import numpy as np
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras
+    from tfgan_fs.methods.stargan_v2 import StarGANv2, StarGANv2Config
+    from tfgan_fs.training.step import make_phase_step
+
+    cfg = StarGANv2Config(img_size=16, num_domains=3, latent_dim=4, hidden_dim=8, style_dim=4,
+                          w_hpf=0, max_conv_dim=16, dim_in=8, lambda_ds=2.0)
+    r = np.random.RandomState(0)
+    img = lambda: r.uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
+    batch = (img(), np.array([0, 1, 2, 0], np.int32), img(), img(),
+             np.array([1, 2, 0, 2], np.int32))
+
+    def train(strategy):
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            method = StarGANv2(cfg, log=lambda *a: None)
+            method.build_optimizers()
+        inputs = next(iter(strategy.experimental_distribute_dataset(
+            tf.data.Dataset.from_tensors(batch))))
+        stats = {}
+        for phase in method.phases():
+            out = make_phase_step(method, phase, strategy)(*inputs, tf.constant([0, 5], tf.int64))
+            stats.update({k: v.numpy() for k, v in out.items()})
+        return [v.numpy() for net in method.networks.values() for v in net.weights], stats
+
+    w1, s1 = train(tf.distribute.get_strategy())
+    w2, s2 = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
+    for key in s1:  # [sum, count] over replicas: compare the means
+        np.testing.assert_allclose(s2[key][0] / s2[key][1], s1[key][0] / s1[key][1],
+                                   rtol=1e-4, atol=1e-5, err_msg=key)
+    # Adam with beta1 = 0 moves a weight by about +-lr on its first step whatever the size of
+    # its gradient, so a weight whose gradient is ~0 may move either way when the replicas
+    # sum in another order: every weight agrees to 2 lr per update (G is updated twice), and
+    # nearly all far closer.
+    diffs = np.concatenate([np.abs(b - a).ravel() for a, b in zip(w1, w2)])
+    assert diffs.max() <= 2 * 2 * cfg.lr + 1e-6, diffs.max()
+    assert np.mean(diffs > 1e-6) < 0.02, np.mean(diffs > 1e-6)
+    print("OK", len(s1), diffs.max(), np.mean(diffs > 1e-6))
+""")
+
+
+def test_two_replicas_equal_one_replica():
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "OK" in result.stdout
