@@ -2,10 +2,20 @@
 
 `100000_nets_ema.ckpt` is a `torch.save` of {'generator', 'mapping_network', 'style_encoder'}
 state_dicts (`100000_nets.ckpt` adds 'discriminator'; with w_hpf > 0 the reference's solver
-saves the 'fan' too, skipped here). It is read without torch, in the zip or the legacy format
+saves the FAN as 'fan' too, and loads it back over wing.ckpt's weights when sampling and
+evaluating). It is read without torch, in the zip or the legacy format
 (`torch_zip.load_torch_file`; the reference names PyTorch 1.4, whose torch.save wrote the
-legacy stream). The architecture (img_size, style_dim, latent_dim, num_domains, channels, block
-counts, w_hpf > 0) is inferred from tensor shapes; every tensor is assigned by its reference key (`torch_parameters()` of `tfgan_fs.networks.stargan_v2`), all keys required.
+legacy stream).
+
+The FAN (`tfgan_fs.networks.fan`, the face masks of w_hpf > 0 generators) comes from `wing`
+(`wing.ckpt`, `torch.save({'state_dict': ...})` as core/wing.py's `load_pretrained_weights`
+reads it; `convert_wing`) or else from the checkpoint's own 'fan' entry; it is saved under the
+key 'fan' (network.json gets its config). A w_hpf = 0 generator uses no masks: its checkpoint's
+'fan' entry (the official AFHQ file has one) is skipped.
+
+The architecture (img_size, style_dim, latent_dim, num_domains, channels, block
+counts, w_hpf > 0) is inferred from tensor shapes; every tensor is assigned by its reference key
+(`torch_parameters()` of `tfgan_fs.networks.stargan_v2`), all keys required.
 
 The run dir is written by `convert.write_run_dir` (a temporary sibling renamed into place):
 `checkpoints/ckpt-000000000/` by `RunState` (networks under the checkpoint's own keys) and
@@ -27,7 +37,9 @@ from tfgan_fs.training.checkpoints import NETWORKS_FILE, STATE_PREFIX, find_chec
 
 NETWORK_CLASSES = {"generator": nets.Generator, "mapping_network": nets.MappingNetwork,
                    "style_encoder": nets.StyleEncoder, "discriminator": nets.Discriminator}
-SKIPPED = ("fan",)  # the FAN (w_hpf > 0) is converted separately (--wing, later)
+FAN_KEY = "fan"
+SKIPPED = (FAN_KEY,)  # not a NETWORK_CLASSES entry: the FAN is read by `fan_state` (w_hpf > 0)
+FAN_UNUSED_SUFFIX = ".num_batches_tracked"  # BatchNorm's counter: not used in eval mode
 
 
 @dataclasses.dataclass
@@ -40,9 +52,15 @@ class ConvertedStarGANv2:
         return dict(self.networks)
 
 
+def _strip_module(state):
+    return {k[len("module."):] if isinstance(k, str) and k.startswith("module.") else k:
+            np.asarray(v) for k, v in state.items()}
+
+
 def read_checkpoint(path):
     """{network key: {param key: ndarray}} of an official checkpoint; 'module.' prefixes (from
-    DataParallel) are dropped, the FAN is skipped, anything else unknown is an error."""
+    DataParallel) are dropped; a non-empty 'fan' entry is kept under 'fan'; anything else
+    unknown is an error."""
     obj = load_torch_file(path)
     if not isinstance(obj, dict):
         raise ConversionError(f"{path}: expected a dict of state_dicts, got {type(obj).__name__}")
@@ -58,8 +76,9 @@ def read_checkpoint(path):
         state = obj[key]
         if not isinstance(state, dict):
             raise ConversionError(f"{path}: '{key}' is not a state_dict")
-        out[key] = {k[len("module."):] if k.startswith("module.") else k: np.asarray(v)
-                    for k, v in state.items()}
+        out[key] = _strip_module(state)
+    if isinstance(obj.get(FAN_KEY), dict) and obj[FAN_KEY]:
+        out[FAN_KEY] = _strip_module(obj[FAN_KEY])
     for key in ("generator", "mapping_network", "style_encoder"):
         if key not in out:
             raise ConversionError(f"{path}: no '{key}' (expected an official *_nets_ema.ckpt "
@@ -205,16 +224,107 @@ def build(configs):
             for key, cfg in configs.items()}
 
 
-def convert_checkpoint(source, w_hpf=None):
-    """Reads an official checkpoint and returns `ConvertedStarGANv2`."""
+FAN_FIRST_KEY = "conv1.conv.weight"  # the FAN's CoordConv: (width, 3 + 3 coordinates, 7, 7)
+FAN_LAST_KEY = "l0.weight"  # heatmaps: (num_landmarks + 1, 4 * width, 1, 1)
+
+
+def read_wing(path):
+    """The FAN state_dict {key: ndarray} of `wing.ckpt`: a torch.save of {'state_dict': ...}
+    (what core/wing.py's `load_pretrained_weights` reads) or of the state_dict itself;
+    'module.' prefixes are dropped."""
+    obj = load_torch_file(path)
+    if not isinstance(obj, dict):
+        raise ConversionError(f"{path}: expected a dict (wing.ckpt holds {{'state_dict': "
+                              f"FAN state_dict}}), got {type(obj).__name__}")
+    state = obj.get("state_dict", obj)
+    if not isinstance(state, dict) or not all(hasattr(v, "shape") for v in state.values()):
+        raise ConversionError(f"{path}: not a FAN checkpoint: expected {{'state_dict': FAN "
+                              f"state_dict}} as the official wing.ckpt, found entries "
+                              f"{sorted(map(str, obj))[:8]}")
+    return _strip_module(state)
+
+
+def infer_fan_config(state, path="wing.ckpt"):
+    """FAN kwargs (width, num_landmarks) from a FAN state_dict's shapes."""
+    if FAN_FIRST_KEY not in state or FAN_LAST_KEY not in state:
+        missing = [k for k in (FAN_FIRST_KEY, FAN_LAST_KEY) if k not in state]
+        raise ConversionError(f"{path}: not a FAN (core/wing.py) state_dict: no {missing}; "
+                              f"its keys start {sorted(map(str, state))[:5]}")
+    first, last = np.shape(state[FAN_FIRST_KEY]), np.shape(state[FAN_LAST_KEY])
+    if len(first) != 4 or first[1:] != (6, 7, 7) or len(last) != 4:
+        raise ConversionError(f"{path}: '{FAN_FIRST_KEY}' has shape {first}, '{FAN_LAST_KEY}' "
+                              f"{last}; a FAN's first CoordConv is (width, 6, 7, 7)")
+    num_landmarks = last[0] - 1
+    if num_landmarks != 98:
+        raise ConversionError(f"{path}: the FAN predicts {num_landmarks} landmarks; StarGAN "
+                              "v2's face masks need the 98 WFLW landmarks of wing.ckpt")
+    return dict(num_landmarks=num_landmarks, end_relu=False, num_modules=1, width=first[0])
+
+
+def fan_state(state, path="wing.ckpt"):
+    """(FAN, info) from a FAN state_dict, as the reference loads it.
+
+    Every parameter and BatchNorm running statistic of the FAN must be there (missing keys are
+    an error: the reference would keep random weights). Keys the FAN does not have are ignored,
+    as the reference's `load_pretrained_weights` keeps only `k in model_weights` (BatchNorm's
+    `num_batches_tracked` is among them); info lists them.
+    """
+    from tfgan_fs.networks.fan import FAN  # noqa: PLC0415 (only w_hpf > 0 needs it)
+    config = infer_fan_config(state, path)
+    fan = FAN(name=FAN_KEY, **config).build_for_size()
+    params = fan.torch_parameters()
+    missing = sorted(set(params) - set(state))
+    ignored = sorted(k for k in state if k not in params)
+    unexpected = [k for k in ignored if not k.endswith(FAN_UNUSED_SUFFIX)]
+    if missing:
+        raise ConversionError(f"{path}: not a complete FAN state_dict: missing {len(missing)} "
+                              f"keys {missing[:5]}, unexpected {unexpected[:5]}")
+    assign(fan, {k: state[k] for k in params}, "fan", path)
+    info = dict(source=str(path), **config, ignored_keys=unexpected)
+    return fan, info
+
+
+def convert_wing(path):
+    """Converts the official `wing.ckpt` (core/wing.py's FAN): returns (FAN, info)."""
+    return fan_state(read_wing(path), str(path))
+
+
+def convert_checkpoint(source, w_hpf=None, wing=None, require_fan=False):
+    """Reads an official checkpoint and returns `ConvertedStarGANv2`.
+
+    With w_hpf > 0 the FAN is converted too, under the key 'fan': from `wing` (a wing.ckpt)
+    when given, else from the checkpoint's own 'fan' entry (what the reference uses when
+    sampling: its CheckpointIO loads it over wing.ckpt's weights); without either,
+    `info['fan']` is None and translating needs a FAN; with `require_fan` that is an error
+    (`tools/convert_stargan_v2.py` requires it unless --allow_no_fan). `wing` with a w_hpf = 0
+    generator is an error (no masks). Both errors come before any network is built.
+    """
     state = read_checkpoint(source)
     configs, summary = infer_config(state, w_hpf, str(source))
+    if wing is not None and summary["w_hpf"] <= 0:
+        raise ConversionError(f"--wing: {source} has a w_hpf 0 generator, which uses no "
+                              "face masks; the FAN is only for w_hpf > 0 (CelebA-HQ)")
+    if require_fan and summary["w_hpf"] > 0 and wing is None and FAN_KEY not in state:
+        raise ConversionError(
+            f"{source} has a w_hpf {summary['w_hpf']:g} generator (CelebA-HQ), which needs the "
+            "FAN's face masks, and no 'fan' entry: translate, metrics and export need it. Pass "
+            "--wing=expr/checkpoints/wing.ckpt (bash download.sh wing), or --allow_no_fan to "
+            "convert without it")
     configs = {key: configs[key] for key in NETWORK_CLASSES if key in configs}
     networks = build(configs)
     for key, net in networks.items():
         params = {k: v for k, v in state[key].items() if k != HPF_BUFFER}  # checked above
         assign(net, params, key, str(source))
-    info = dict(source=str(source), format="stargan_v2 torch.save", **summary, networks=configs)
+    fan_info = None
+    if wing is not None:
+        networks[FAN_KEY], fan_info = convert_wing(wing)
+        fan_info["replaced_checkpoint_fan"] = FAN_KEY in state
+    elif summary["w_hpf"] > 0 and FAN_KEY in state:
+        networks[FAN_KEY], fan_info = fan_state(state[FAN_KEY], f"{source} ('{FAN_KEY}')")
+    if fan_info is not None:
+        configs[FAN_KEY] = networks[FAN_KEY].get_config()
+    info = dict(source=str(source), format="stargan_v2 torch.save", **summary, networks=configs,
+                fan=fan_info)
     return ConvertedStarGANv2(networks, info)
 
 
@@ -224,9 +334,13 @@ def load(run_dir):
     configs = json.loads((ckpt / NETWORKS_FILE).read_text(encoding="utf-8"))
     networks = {}
     for key, cfg in configs.items():
+        cfg = {k: v for k, v in cfg.items() if k != "name"}
+        if key == FAN_KEY:
+            from tfgan_fs.networks.fan import FAN  # noqa: PLC0415
+            networks[key] = FAN(name=key, **cfg).build_for_size()
+            continue
         if key not in NETWORK_CLASSES:
             raise ConversionError(f"{ckpt}: '{key}' is not a StarGAN v2 network")
-        cfg = {k: v for k, v in cfg.items() if k != "name"}
         networks[key] = NETWORK_CLASSES[key](name=key, **cfg).build_for_size()
     status = tf.train.Checkpoint(**networks).read(str(ckpt / STATE_PREFIX))
     status.assert_existing_objects_matched().expect_partial()  # progress is not needed
