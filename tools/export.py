@@ -1,14 +1,18 @@
-"""Export G_ema of a run or checkpoint as a SavedModel for TF Serving.
+"""Export G_ema of a run or checkpoint, or a StarGAN v2 translator, as a SavedModel for TF Serving.
 
-Example:
+Examples:
     python tools/export.py --network=training-runs/00000-shapes32-auto1 --outdir=models/G
     tensorflow_model_server --rest_api_port=8501 --model_name=G \
         --model_base_path=$PWD/models/G
+    python tools/export.py --network=pretrained/stargan_v2_afhq --outdir=models/afhq \
+        --domain_names=cat,dog,wild
 
-Writes OUTDIR/<version>/saved_model.pb (+ variables/) atomically, with the signatures
-serving_default (z, truncation_psi[, c] -> images uint8, images_float), from_seeds,
-mapping and synthesis; see README.md, "Serving with TF Serving". The export contains stock
-TensorFlow ops only.
+Writes OUTDIR/<version>/saved_model.pb (+ variables/) atomically. A StyleGAN2 run (G_ema) gets
+the signatures serving_default (z, truncation_psi[, c] -> images uint8, images_float),
+from_seeds, mapping and synthesis; a StarGAN v2 run (training or tools/convert_stargan_v2.py)
+gets translate_latent, translate_reference, translate_style, style_latent and style_reference
+(`tfgan_fs.export.translation`; with w_hpf > 0 the run needs its FAN). See README.md,
+"Serving with TF Serving". The export contains stock TensorFlow ops only.
 """
 
 import os
@@ -26,12 +30,17 @@ from absl import flags  # noqa: E402
 from tfgan_fs.cli.errors import fail  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("network", None, "Run directory or checkpoint directory to export G_ema of.")
+flags.DEFINE_string("network", None, "Run directory or checkpoint directory to export: G_ema of "
+                    "a StyleGAN2 run, or the translator of a StarGAN v2 run.")
 flags.DEFINE_string("outdir", None, "TF Serving model base directory (the version goes below).")
 flags.DEFINE_integer("version", 1, "Version number: the export is written to OUTDIR/<version>.")
 flags.DEFINE_integer("max_batch", 64, "Largest batch a request may have.")
 flags.DEFINE_boolean("force_fp32", False, "Compute every layer in float32 (ignore the float16 "
-                     "top layers of the training config; portable, slower on GPUs).")
+                     "top layers of the training config; portable, slower on GPUs). StarGAN v2 "
+                     "networks always compute in float32.")
+flags.DEFINE_list("domain_names", None, "StarGAN v2: one name per domain, in index order (e.g. "
+                  "cat,dog,wild), saved as metadata. Default: the run's recorded domain_names "
+                  "(training_options.json or conversion.json), if any.")
 flags.DEFINE_boolean("overwrite", False, "Replace OUTDIR/<version> if it exists.")
 flags.mark_flags_as_required(["network", "outdir"])
 
@@ -49,21 +58,40 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
 
     from tfgan_fs.export import ExportError, check_destination, export_generator
-    from tfgan_fs.training.checkpoints import CheckpointError
+    from tfgan_fs.export.translation import (TranslatorExportError, export_translator,
+                                             is_translator_configs)
+    from tfgan_fs.training.checkpoints import CheckpointError, load_network_configs
+    from tfgan_fs.translation import TranslatorLoadError
 
     try:
         check_destination(FLAGS.outdir, FLAGS.version, FLAGS.overwrite)
     except ExportError as err:
         fail(f"--outdir: {err}")
     try:
-        path, ckpt = export_generator(FLAGS.network, FLAGS.outdir, version=FLAGS.version,
-                                      max_batch=FLAGS.max_batch, force_fp32=FLAGS.force_fp32,
-                                      overwrite=FLAGS.overwrite)
-    except CheckpointError as err:
+        _, configs = load_network_configs(FLAGS.network)
+        translator = "G_ema" not in configs and is_translator_configs(configs)
+        if FLAGS.domain_names is not None and not translator:
+            fail("--domain_names: only StarGAN v2 runs have domains (--network has G_ema)")
+        if translator:
+            path, ckpt, meta = export_translator(
+                FLAGS.network, FLAGS.outdir, version=FLAGS.version, max_batch=FLAGS.max_batch,
+                domain_names=FLAGS.domain_names, overwrite=FLAGS.overwrite)
+        else:
+            path, ckpt = export_generator(FLAGS.network, FLAGS.outdir, version=FLAGS.version,
+                                          max_batch=FLAGS.max_batch,
+                                          force_fp32=FLAGS.force_fp32, overwrite=FLAGS.overwrite)
+    except (CheckpointError, TranslatorLoadError) as err:
         fail(f"--network: {err}")
+    except TranslatorExportError as err:
+        fail(str(err))  # names the flag or file at fault
     except ExportError as err:
         fail(f"--outdir: {err}")
-    print(f"Exported G_ema of {ckpt} to {path}")
+    if translator:
+        names = ",".join(meta["domain_names"]) or "unnamed"
+        print(f"Exported the StarGAN v2 translator of {ckpt} to {path} ({meta['num_domains']} "
+              f"domains: {names}; img_size {meta['img_size']}, w_hpf {meta['w_hpf']:g})")
+    else:
+        print(f"Exported G_ema of {ckpt} to {path}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 Usage: python serving_client.py EXPORT_DIR REQUEST.npz RESULT.npz
 
 Loads EXPORT_DIR twice, calls every signature with the arrays of REQUEST.npz (z, c, psi; seeds
-and seeds_c for from_seeds, on both loads) and writes their outputs to RESULT.npz, with the op
-types of the graph and those of them that this plain TensorFlow does not know.
+and seeds_c for from_seeds, on both loads), runs serving_default once more as TF Serving loads a
+model (the restore op in a v1 session), and writes the outputs to RESULT.npz, with the op types
+of the graph and those of them that this plain TensorFlow does not know.
 """
 
 import sys
@@ -53,6 +54,16 @@ def main(export_dir, request_path, result_path):
     results["ws"] = ws.numpy()
     results["synthesis_float"] = sigs["synthesis"](ws=ws)["images_float"].numpy()
     results["signatures"] = np.array(sorted(sigs.keys()))
+    # As TF Serving loads it: the SavedModel's restore op run in a session, signatures by name
+    # (an export whose signatures read variables that op does not restore fails here).
+    with tf.compat.v1.Session(graph=tf.Graph()) as sess:
+        meta_graph = tf.compat.v1.saved_model.loader.load(sess, ["serve"], export_dir)
+        sig = meta_graph.signature_def["serving_default"]
+        feed = {sig.inputs["z"].name: request["z"], sig.inputs["truncation_psi"].name:
+                np.float32(request["psi"])}
+        if "c" in request:
+            feed[sig.inputs["c"].name] = request["c"]
+        results["session_images_float"] = sess.run(sig.outputs["images_float"].name, feed)
     types = graph_op_types(export_dir)
     results["op_types"] = np.array(types)
     results["unregistered_op_types"] = np.array(

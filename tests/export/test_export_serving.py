@@ -64,6 +64,9 @@ def test_fresh_process_without_tfgan_fs_gives_g_ema_images(served, tiny_run):
     assert_images_match(out["images"], out["images_float"], expected)
     diff = np.abs(out["images_float"] - expected).max()
     print(f"max |SavedModel - in-process G_ema| = {diff:.3g}")
+    # Loaded as TF Serving loads it (restore op in a session): the same images.
+    np.testing.assert_allclose(out["session_images_float"], out["images_float"], atol=1e-5,
+                               rtol=0)
 
     ws = G.mapping(z, c, truncation_psi=PSI).numpy()
     np.testing.assert_allclose(out["ws"], ws, atol=1e-5, rtol=0)

@@ -12,6 +12,9 @@ Noise is always the generator's constant noise (`noise_mode='const'`), so an inp
 gives the same image. Every input is checked in the graph (see `validation`).
 """
 
+import types
+
+import keras
 import tensorflow as tf
 
 from tfgan_fs.export.latents import seed_latents
@@ -23,6 +26,22 @@ SIGNATURE_NAMES = ("serving_default", "from_seeds", "mapping", "synthesis")
 def to_uint8(images):
     """Float images in [-1, 1] -> uint8, exactly as `tfgan_fs.images.to_uint8` (NumPy) does."""
     return tf.cast(tf.clip_by_value(images * 127.5 + 128.0, 0.0, 255.0), tf.uint8)
+
+
+def servable_variables(network):
+    """The tf.Variables of a network (Keras model or tf.Module), for an export module to track.
+
+    An export module tracks these instead of the network, for two reasons:
+    - A tracked `keras.Variable` is saved as a copy of the tf.Variable it wraps
+      (`keras.Variable._export_to_saved_model_graph`), and the checkpoint restores the copy
+      while the signatures read the original. `tf.saved_model.load` binds them, but loaders that
+      run the SavedModel's restore op in a session (TF Serving, `saved_model_cli run`) leave
+      the original uninitialised: "Could not find variable ..." at the first request
+      (keras-team/keras#19274, tensorflow/tensorflow#72963).
+    - Saving a tracked Keras model traces its default signature, call(inputs), which fails
+      for two-input calls such as G(x, s).
+    """
+    return [v.value if isinstance(v, keras.Variable) else v for v in network.variables]
 
 
 class GeneratorExport(tf.Module):
@@ -38,12 +57,17 @@ class GeneratorExport(tf.Module):
         super().__init__(name="generator_export")
         if int(max_batch) < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
-        self.G = G
+        self._nets = types.SimpleNamespace(G=G)  # not tracked: see servable_variables
+        self.G_variables = servable_variables(G)
         self._max_batch = int(max_batch)
         self._force_fp32 = bool(force_fp32)
         # Saved with the model, for readers such as tools/generate.py.
         self.max_batch = tf.Variable(self._max_batch, dtype=tf.int64, trainable=False,
                                      name="max_batch")
+
+    @property
+    def G(self):
+        return self._nets.G
 
     # Graph pieces shared by the signatures.
 

@@ -37,7 +37,42 @@ def checked_batch(x, name, feature_shape, max_batch, batch_like=None):
         return tf.identity(x)
 
 
+def checked_finite(x, name):
+    """Returns `x` after checking that every value is finite."""
+    return tf.debugging.assert_all_finite(x, message=f"{name} must be finite (not NaN or inf)")
+
+
 def checked_finite_scalar(x, name):
     """Returns `x` after checking that it is a scalar (shape []) and finite."""
-    x = tf.ensure_shape(x, [], name=f"check_{name}_shape")
-    return tf.debugging.assert_all_finite(x, message=f"{name} must be finite (not NaN or inf)")
+    return checked_finite(tf.ensure_shape(x, [], name=f"check_{name}_shape"), name)
+
+
+def checked_images(x, name, size, max_batch, batch_like=None, tolerance=0.0):
+    """Returns float images `x` after checking shape [N, size, size, 3], N, and values.
+
+    Values must be finite and in [-1 - tolerance, 1 + tolerance] (uint8 pixels u map to
+    u / 127.5 - 1); the message names the input and the range.
+    """
+    x = checked_finite(checked_batch(x, name, [size, size, 3], max_batch, batch_like), name)
+    low, high = -1.0 - tolerance, 1.0 + tolerance
+    message = (f"{name}: values must be in [-1, 1] (within {tolerance:g}; uint8 pixels u as "
+               f"u / 127.5 - 1)")
+    # tf.debugging.Assert rather than assert_less_equal & co.: their text "Condition x <= y"
+    # would misname the inputs, which are called x and y here too.
+    low_x, high_x = tf.reduce_min(x), tf.reduce_max(x)
+    checks = [tf.debugging.Assert(
+        tf.logical_and(low_x >= tf.constant(low, x.dtype), high_x <= tf.constant(high, x.dtype)),
+        [message, f"got {name} in", low_x, "..", high_x])]
+    with tf.control_dependencies(checks):
+        return tf.identity(x)
+
+
+def checked_indices(y, name, num_values, max_batch, batch_like=None, what="index"):
+    """Returns integer `y` [N] after checking its shape, N, and 0 <= y < num_values."""
+    y = checked_batch(y, name, [], max_batch, batch_like)
+    message = f"{name}: every {what} must be in [0, {num_values}) (0 <= {name} < {num_values})"
+    valid = tf.logical_and(y >= 0, y < tf.constant(num_values, y.dtype))
+    checks = [tf.debugging.Assert(tf.reduce_all(valid), [message, f"got {name} =", y],
+                                  summarize=max_batch)]
+    with tf.control_dependencies(checks):
+        return tf.identity(y)
