@@ -4,6 +4,7 @@
     python tools/benchmark.py --op=upfirdn2d --impl=ref,custom --xla
     python tools/benchmark.py --op=augment --res=256 --batch=32 --augpipe=bgc --p=1
     python tools/benchmark.py --op=nada --res=256 --batch=2 --impl=auto
+    python tools/benchmark.py --op=train --method=stargan_v2 --res=256 --batch=8 --iters=3
 
 prints JSON lines: the workload, its settings and its timings, measured after a warm-up on
 whatever device TensorFlow picks. The workloads live in `tfgan_fs.benchmarks`, one module per
@@ -57,10 +58,12 @@ flags.DEFINE_string("augpipe", "bgc", "AugmentPipe preset (--op=train, augment).
 flags.DEFINE_float("p", 0.2, "Augmentation probability (--op=train, augment).")
 flags.DEFINE_enum("reg_type", "none", ["none", "ggdr"], "--op=train: extra D regularisation, "
                   "as tools/train.py --reg_type (ggdr: D's decoder and the GGDR loss).")
-flags.DEFINE_enum("method", "stylegan2", ["stylegan2", "mixdl", "cdc"], "--op=train: training "
-                  "method, as tools/train.py --method (mixdl: mixup steps every 2 with the "
-                  "patch-level D and distance terms; cdc: anchor steps, patch-level D and the "
-                  "distance-consistency term on every G step).")
+flags.DEFINE_enum("method", "stylegan2", ["stylegan2", "mixdl", "cdc", "stargan_v2"],
+                  "--op=train: training method, as tools/train.py --method (mixdl: mixup steps "
+                  "every 2 with the patch-level D and distance terms; cdc: anchor steps, "
+                  "patch-level D and the distance-consistency term on every G step; "
+                  "stargan_v2: one iteration of its four phases with the reference's networks "
+                  "at img_size --res).")
 flags.DEFINE_integer("ggdr_res", None, "--op=train with --reg_type=ggdr: feature resolution "
                      "(default: resolution / 4, clipped to [8, 64]).")
 flags.DEFINE_boolean("fp32", False, "--op=train, nada: no float16 layers (default: float16 in "

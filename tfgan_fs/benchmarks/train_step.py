@@ -11,6 +11,12 @@ whole number of 16-minibatch cycles, so the lazy regularisers count at their tru
 `--method=mixdl|cdc` times the few-shot methods' steps instead (MixDL's mixup steps every 2,
 CDC's anchor steps every 4 and its distance term on every G step; CDC starts from a fresh
 StyleGAN2 network of the same settings, saved to a temporary checkpoint as its source).
+
+`--method=stargan_v2` times one StarGAN v2 iteration (clovaai/stargan-v2 `solver.train`: D
+latent- and reference-guided, G latent- and reference-guided, the EMA update) with the
+reference's networks at img_size `--res` (style 64, latent 16, mapping width 512, max 512
+channels, w_hpf 0 as for AFHQ), `--batch` sources with same-domain reference pairs from the four
+`builtin:shapes` classes. Every iteration runs every phase, so the timed window is `--iters`.
 """
 
 import resource
@@ -43,6 +49,13 @@ def build_trainer(settings, impl, run_dir, strategy):
     has_gpu = bool(tf.config.list_logical_devices("GPU"))
     spec = f"builtin:shapes?resolution={settings.res}&count=256"
     data = open_dataset(spec)
+    if settings.method == "stargan_v2":
+        args = {"data": spec, "method": "stargan_v2", "batch": settings.batch, "seed": 0,
+                "w_hpf": 0.0}
+        options = options_lib.build_options(args, data.info, strategy.num_replicas_in_sync)
+        trainer = Trainer(options, run_dir, data, strategy=strategy, jit_compile=settings.xla,
+                          log=lambda *a, **k: None)
+        return trainer, options
     args = {"data": spec, "cfg": settings.cfg, "batch": settings.batch,
             "aug": settings.aug, "p": settings.p if settings.aug in ("ada", "fixed") else None,
             "augpipe": settings.augpipe if settings.aug in ("ada", "fixed") else None,
@@ -71,7 +84,7 @@ def run(settings):
     memory (the peak is of the whole process so far)."""
     strategy = make_strategy(settings.strategy)
     rows = []
-    for impl in settings.impl:
+    for impl in (["n/a"] if settings.method == "stargan_v2" else settings.impl):
         if impl == "custom" and not custom_ops_available()["loaded"]:
             rows.append({"op": "train", "impl": impl, "skipped": "custom ops not built "
                          "(python tools/build_ops.py)"})
@@ -94,12 +107,21 @@ def _measure(settings, impl, strategy):
         start = time.perf_counter()
         steps(max(settings.warmup, 1))
         warmup_sec = time.perf_counter() - start
-        cycles = -(-settings.iters // CYCLE)
+        cycle = 1 if options.method is None else CYCLE  # StarGAN v2: all phases every step
+        cycles = -(-settings.iters // cycle)
         start = time.perf_counter()
-        steps(CYCLE * cycles)
-        sec_per_iter = (time.perf_counter() - start) / (CYCLE * cycles)
+        steps(cycle * cycles)
+        sec_per_iter = (time.perf_counter() - start) / (cycle * cycles)
     host_gb, device_gb = _peak_memory_gb()
     gpus = tf.config.list_logical_devices("GPU")
+    if options.method is None:
+        return {"op": "train", "method": options.method_name, "res": settings.res,
+                "batch": options.batch_size, "replicas": options.num_replicas,
+                "xla": settings.xla, "strategy": settings.strategy, "iters": cycle * cycles,
+                "warmup_sec": warmup_sec, "sec_per_iter": sec_per_iter,
+                "img_per_sec": options.batch_size / sec_per_iter,
+                "peak_host_mem_gb": host_gb, "peak_device_mem_gb": device_gb,
+                "device": f"{len(gpus)} GPU" if gpus else "CPU"}
     return {
         "op": "train", "impl": impl, "cfg": options.cfg, "res": settings.res,
         "batch": options.batch_size,

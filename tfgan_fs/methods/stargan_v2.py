@@ -418,4 +418,4 @@ def load_fan(path, log=print):
         return fan
     from tfgan_fs.convert.stargan_v2 import convert_wing  # noqa: PLC0415
     log(f"Loading the FAN from {path}")
-    return convert_wing(path)
+    return convert_wing(path)[0]
