@@ -400,11 +400,11 @@ class Method:
         from tfgan_fs.metrics.metric_main import open_metric_data  # noqa: PLC0415
         return open_metric_data(spec, info)
 
-    def calc_metric(self, name, context):
-        """Metric `name` of the current networks (`tfgan_fs.metrics.metric_main.calc_metric`
-        on G_ema)."""
+    def calc_metrics(self, names, context):
+        """[result of each metric in `names`] of the current networks
+        (`tfgan_fs.metrics.metric_main.calc_metric` on G_ema)."""
         from tfgan_fs.metrics.metric_main import calc_metric  # noqa: PLC0415
-        return calc_metric(name, self.G_ema, context)
+        return [calc_metric(name, self.G_ema, context) for name in names]
 
     def on_init_from(self):
         """Called after G, D and G_ema were loaded from a checkpoint to start a new run (CDC

@@ -394,9 +394,11 @@ class StarGANv2(Method):
                                f"{self.config.num_domains} {list(self.config.domain_names)}")
         return data
 
-    def calc_metric(self, name, context):
+    def calc_metrics(self, names, context):
+        """The reference's evaluation protocol on the EMA networks (one translation pass per
+        mode for all of `names`)."""
         from tfgan_fs.metrics.translation import calc_translation_metrics  # noqa: PLC0415
-        return calc_translation_metrics(self.translator(), [name], context)
+        return calc_translation_metrics(self.translator(), list(names), context)["per_metric"]
 
     def checkpoint_items(self):
         items = {**super().checkpoint_items(), "lambda_ds": self.lambda_ds}

@@ -18,7 +18,7 @@ from tfgan_fs.metrics.kid import kid
 from tfgan_fs.metrics.lpips_sets import (intra_cluster_distances, mean_and_std,
                                          mean_pairwise_distance_runs, nearest_distances,
                                          pixel_distance)
-from tfgan_fs.metrics.names import parse_metric
+from tfgan_fs.metrics.names import is_translation_metric, parse_metric
 from tfgan_fs.metrics.path_length import lerp_latents, ppl_from_distances, slerp
 from tfgan_fs.metrics.precision_recall import precision_recall
 from tfgan_fs.metrics.stats_cache import StatsCache, file_fingerprint
@@ -120,6 +120,10 @@ def _gen_stats(spec, G, ctx, feature_fn, capture_all, capture_mean_cov):
 
 def _compute(spec, G, ctx):
     """{result name: value} of one metric."""
+    if is_translation_metric(spec):
+        raise ValueError(f"{spec.name} is a StarGAN v2 translation metric: it needs a StarGAN v2 "
+                         "run and validation images (tools/calc_metrics.py --val_data, or "
+                         "tfgan_fs.metrics.translation.calc_translation_metrics)")
     if spec.kind in ("fid", "kid", "is"):
         inception = ctx.detectors.get("inception", spec.name)
         if spec.kind == "is":

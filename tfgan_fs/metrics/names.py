@@ -13,6 +13,8 @@ Names and settings follow NVlabs/stylegan2-ada-pytorch `metrics/metric_main.py`:
 | nn_lpips | mean LPIPS to the nearest training image (MixDL memorisation) | 1000 | <= 100 |
 | intra_lpips | intra-cluster LPIPS around the training images (CDC) | 1000 | <= 100 |
 | pix_div, nn_pix, intra_pix | the same with the pixel distance (no weights) | as above | as above |
+| fid_latent, lpips_latent | StarGAN v2: per-task FID, LPIPS-Alex (latent) | 10 per val img | trg train |
+| fid_reference, lpips_reference | the same, reference-guided | as above | as above |
 
 Count-parameterised forms: `fid<N>k[_full]`, `kid<N>k[_full]`, `pr<N>k<K>[_full]`, `is<N>k`,
 `ppl_<z|w><full|end>` (legacy, centre crop), and a sample count N appended to `ppl2_wend<N>`,
@@ -22,14 +24,24 @@ generated one (the legacy definitions). "real" is the dataset of `--metric_data`
 the training dataset; the few-shot metrics (`nn_*`, `intra_*`) always use the run's training
 images (its first `--max_images`). The pixel distance is the mean squared difference of the
 images in [-1, 1] (`lpips_sets.pixel_distance`).
+
+The StarGAN v2 translation metrics (`fid_latent`, `lpips_latent`, `fid_reference`,
+`lpips_reference`; Choi et al. 2020, clovaai/stargan-v2 `metrics/eval.py`) take no count: every
+validation image is translated `NUM_OUTS_PER_DOMAIN` = 10 times into every other domain. They
+need a StarGAN v2 translator and validation images and are computed by
+`tfgan_fs.metrics.translation.calc_translation_metrics`, not `metric_main.calc_metric`.
 """
 
 import dataclasses
 import re
 
 NETWORK_OF = {"fid": "inception", "kid": "inception", "is": "inception", "pr": "vgg16",
-              "ppl": "lpips"}
+              "ppl": "lpips", "fid_translation": "inception", "lpips_translation": "lpips"}
 DIVERSITY_RUNS = 5  # MixDL compute_lpips.py --n_run
+NUM_OUTS_PER_DOMAIN = 10  # clovaai/stargan-v2 main.py --num_outs_per_domain
+TRANSLATION_KINDS = ("fid_translation", "lpips_translation")
+TRANSLATION_MODES = ("latent", "reference")
+TRANSLATION_METRICS = ("fid_latent", "lpips_latent", "fid_reference", "lpips_reference")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +57,7 @@ class MetricSpec:
     crop: bool = False
     distance: str = None         # 'lpips' or 'pix' for the set metrics (div, nn, intra)
     num_runs: int = 1            # div: independent runs of num_gen samples each
+    mode: str = None             # translation metrics: 'latent' or 'reference' style codes
 
 
 def network_of(spec):
@@ -52,6 +65,11 @@ def network_of(spec):
     if spec.distance is not None:
         return "lpips" if spec.distance == "lpips" else None
     return NETWORK_OF[spec.kind]
+
+
+def is_translation_metric(spec):
+    """Whether a MetricSpec is one of the StarGAN v2 translation metrics (`TRANSLATION_METRICS`)."""
+    return spec.kind in TRANSLATION_KINDS
 
 
 _PATTERNS = [
@@ -72,11 +90,14 @@ _PATTERNS = [
                                                num_runs=DIVERSITY_RUNS)),
     (r"(nn|intra)_(lpips|pix)(\d+)?", lambda m: dict(kind=m[1], distance=m[2],
                                                      num_gen=int(m[3] or 1000))),
+    (r"(fid|lpips)_(latent|reference)", lambda m: dict(kind=f"{m[1]}_translation",
+                                                        num_gen=NUM_OUTS_PER_DOMAIN,
+                                                        mode=m[2])),
 ]
 
 KNOWN_EXAMPLES = ("fid50k_full", "kid50k_full", "pr50k3_full", "is50k", "ppl2_wend",
                   "fid5k", "fid10k_full", "lpips_div", "nn_lpips", "intra_lpips", "pix_div",
-                  "nn_pix", "intra_pix")
+                  "nn_pix", "intra_pix", "fid_latent", "lpips_reference")
 
 
 def parse_metric(name):

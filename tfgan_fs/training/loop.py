@@ -161,11 +161,11 @@ class Trainer:
                              metric_data_spec=metric_data)
 
     def _evaluate_metrics(self, tb_writer, checkpoint):
-        """Computes the snapshot metrics (`Method.calc_metric`); logs them to metric-*.jsonl
+        """Computes the snapshot metrics (`Method.calc_metrics`); logs them to metric-*.jsonl
         and TensorBoard."""
         nimg = int(self.progress.nimg.numpy())
-        for name in self.options.metrics:
-            result = self.method.calc_metric(name, self.metrics)
+        results = self.method.calc_metrics(self.options.metrics, self.metrics)
+        for name, result in zip(self.options.metrics, results):
             if not self.is_chief:
                 continue
             report_metric({**result, "kimg": nimg / 1000}, run_dir=self.run_dir,
