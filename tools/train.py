@@ -204,6 +204,9 @@ flags.DEFINE_float("weight_decay", None, "StarGAN v2: Adam's L2 weight decay, ad
                    "gradients as PyTorch's Adam does (default 1e-4).")
 flags.DEFINE_float("randcrop_prob", None, "StarGAN v2: probability of the random resized crop "
                    "(scale 0.8-1, ratio 0.9-1.1) of a training image (default 0.5).")
+flags.DEFINE_float("ema_beta", None, "StarGAN v2: decay of the EMA copies of G, F and E per "
+                   "iteration (default 0.999, the reference's; short runs such as the CPU demo "
+                   "use less so that the EMA forgets the initialisation).")
 flags.DEFINE_boolean("ref_step_style_encoder", None, "StarGAN v2: also step the style encoder "
                      "in the reference-guided generator update (the reference steps G only: "
                      "default false; clovaai/stargan-v2 issues #80, #106, #151).")
@@ -247,7 +250,8 @@ OPTION_FLAGS = ("data", "cond", "mirror", "max_images", "seed", "kimg", "tick", 
                 "sample_truncation", "iter", "output_interval", "val_data", "img_size",
                 "latent_dim", "hidden_dim", "style_dim", "w_hpf", "max_conv_dim", "dim_in",
                 "lambda_reg", "lambda_sty", "lambda_ds", "lambda_cyc", "ds_iter", "f_lr", "beta1",
-                "beta2", "weight_decay", "randcrop_prob", "ref_step_style_encoder", "wing")
+                "beta2", "weight_decay", "randcrop_prob", "ref_step_style_encoder", "wing",
+                "ema_beta")
 
 
 def _given_args():

@@ -11,6 +11,7 @@ from tfgan_fs.convert import stargan_v2 as conv
 from tfgan_fs.data import open_dataset
 from tfgan_fs.data.array_data import ArrayData
 from tfgan_fs.data.dataset_info import DatasetInfo
+from tfgan_fs.export.translation import recorded_domain_names
 from tfgan_fs.training.loop import Trainer
 from tfgan_fs.training.options import OptionsError, build_options
 
@@ -57,6 +58,9 @@ def test_resume_continues_exactly_with_the_decayed_lambda_ds(tmp_path):
     assert len(stats) == 4 and '"Loss/G/lambda_ds"' in stats[-1]
     for name in ("fakes", "translate_reference", "cycle"):
         assert (tmp_path / "a" / f"{name}-iter000004.png").exists(), name
+    # The domain names are recorded with the run (export.py and translate.py read them).
+    names, _ = recorded_domain_names(tmp_path / "a")
+    assert names == ["circle", "square", "triangle", "ring"]
 
 
 def three_domain_data(size=64):

@@ -16,6 +16,13 @@ from tfgan_fs.metrics import feature_statistics, frechet_distance
 
 def train_probe(spec="builtin:shapes", epochs=3, seed=0):
     """Returns (feature_model, real_images_uint8, test_accuracy)."""
+    _, features, images, accuracy = train_classifier(spec, epochs, seed)
+    return features, images, accuracy
+
+
+def train_classifier(spec="builtin:shapes", epochs=3, seed=0):
+    """Returns (classifier of images in [-1, 1] -> class logits, its feature model,
+    real_images_uint8, test_accuracy)."""
     keras.utils.set_random_seed(seed)
     data = open_dataset(spec)
     images, labels = data.load_images(data.info.count)
@@ -34,7 +41,7 @@ def train_probe(spec="builtin:shapes", epochs=3, seed=0):
     split = int(0.9 * len(x))
     model.fit(x[:split], labels[:split], batch_size=64, epochs=epochs, verbose=0)
     accuracy = model.evaluate(x[split:], labels[split:], verbose=0)[1]
-    return keras.Model(inputs, features), images, accuracy
+    return model, keras.Model(inputs, features), images, accuracy
 
 
 def probe_fd(feature_model, reals_uint8, fakes_uint8):

@@ -69,8 +69,9 @@ def check_exportable(w_hpf, has_fan, where="the translator"):
 def recorded_domain_names(path):
     """(domain names, file) recorded by a run, or (None, None).
 
-    Looks for a `domain_names` list in the run dir's training_options.json, then
-    conversion.json (`path` may be the run dir or one of its checkpoint directories).
+    Looks for a `domain_names` list in the run dir's training_options.json (top level, or the
+    method settings `fewshot` of a training run), then conversion.json (`path` may be the run
+    dir or one of its checkpoint directories).
     """
     path = pathlib.Path(path)
     run_dirs = [path] if path.is_dir() else []
@@ -81,7 +82,10 @@ def recorded_domain_names(path):
             if not file.is_file():
                 continue
             try:
-                names = json.loads(file.read_text(encoding="utf-8")).get("domain_names")
+                record = json.loads(file.read_text(encoding="utf-8"))
+                names = record.get("domain_names")
+                if names is None and isinstance(record.get("fewshot"), dict):
+                    names = record["fewshot"].get("domain_names") or None  # a training run
             except (ValueError, AttributeError) as err:
                 raise TranslatorExportError(f"{file}: not a JSON object ({err})") from err
             if names is not None:

@@ -17,7 +17,7 @@ from tfgan_fs.methods.stargan_v2 import StarGANv2Config
 STARGAN_V2_FLAGS = ("img_size", "latent_dim", "hidden_dim", "style_dim", "w_hpf",
                     "max_conv_dim", "dim_in", "lambda_reg", "lambda_sty", "lambda_ds",
                     "lambda_cyc", "ds_iter", "lr", "f_lr", "beta1", "beta2", "weight_decay",
-                    "randcrop_prob", "ref_step_style_encoder", "wing")
+                    "randcrop_prob", "ref_step_style_encoder", "wing", "ema_beta")
 SCHEDULE_FLAGS = ("iter", "output_interval")
 GENERAL_FLAGS = ("method", "data", "val_data", "max_images", "seed", "batch", "snap", "keep",
                  "desc", "workers", "metrics", "inception", "vgg16", "lpips", "cache_dir",
@@ -73,6 +73,7 @@ def stargan_v2_config(args, info):
     for name in ("beta1", "beta2"):
         _require(0 <= getattr(cfg, name) < 1, name, f"must be in [0, 1), got "
                  f"{getattr(cfg, name)}")
+    _require(0 <= cfg.ema_beta < 1, "ema_beta", f"must be in [0, 1), got {cfg.ema_beta}")
     _require(0 <= cfg.randcrop_prob <= 1, "randcrop_prob",
              f"must be in [0, 1], got {cfg.randcrop_prob}")
     return cfg
