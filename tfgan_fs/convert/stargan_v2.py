@@ -35,8 +35,7 @@ from tfgan_fs.convert.torch_zip import load_torch_file
 from tfgan_fs.networks import stargan_v2 as nets
 from tfgan_fs.training.checkpoints import NETWORKS_FILE, STATE_PREFIX, find_checkpoint
 
-NETWORK_CLASSES = {"generator": nets.Generator, "mapping_network": nets.MappingNetwork,
-                   "style_encoder": nets.StyleEncoder, "discriminator": nets.Discriminator}
+NETWORK_CLASSES = nets.NETWORK_CLASSES
 FAN_KEY = "fan"
 SKIPPED = (FAN_KEY,)  # not a NETWORK_CLASSES entry: the FAN is read by `fan_state` (w_hpf > 0)
 FAN_UNUSED_SUFFIX = ".num_batches_tracked"  # BatchNorm's counter: not used in eval mode
@@ -220,8 +219,8 @@ def assign(net, state, name="network", path="checkpoint"):
 
 def build(configs):
     """{key: built network} from {key: config}."""
-    return {key: NETWORK_CLASSES[key](name=key, **cfg).build_for_size()
-            for key, cfg in configs.items()}
+    from tfgan_fs.translation.translator import build_networks  # noqa: PLC0415
+    return build_networks(configs)
 
 
 FAN_FIRST_KEY = "conv1.conv.weight"  # the FAN's CoordConv: (width, 3 + 3 coordinates, 7, 7)

@@ -486,3 +486,8 @@ class Discriminator(_Trunk):
     def get_config(self):
         return {"img_size": self.img_size, "num_domains": self.num_domains,
                 "max_conv_dim": self.max_conv_dim, "dim_in": self.dim_in, "name": self.name}
+
+
+# The four networks by their key in the reference's checkpoints (and in ours).
+NETWORK_CLASSES = {"generator": Generator, "mapping_network": MappingNetwork,
+                   "style_encoder": StyleEncoder, "discriminator": Discriminator}

@@ -20,8 +20,6 @@ from tfgan_fs.training.checkpoints import STATE_PREFIX, load_network_configs
 
 TRAINED_KEYS = ("generator", "mapping_network", "style_encoder", "discriminator")
 EMA_SUFFIX = "_ema"
-NETWORK_CLASSES = {"generator": nets.Generator, "mapping_network": nets.MappingNetwork,
-                   "style_encoder": nets.StyleEncoder, "discriminator": nets.Discriminator}
 INFERENCE_KEYS = ("generator", "mapping_network", "style_encoder")
 
 
@@ -99,7 +97,7 @@ class Translator:
 def network_class(key):
     """The Keras class of a checkpoint key ('generator', 'style_encoder_ema', ...)."""
     base = key[:-len(EMA_SUFFIX)] if key.endswith(EMA_SUFFIX) else key
-    return NETWORK_CLASSES.get(base)
+    return nets.NETWORK_CLASSES.get(base)
 
 
 def build_networks(configs):
