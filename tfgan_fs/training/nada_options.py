@@ -12,6 +12,9 @@ import re
 
 from tfgan_fs.clip.model import ClipLoadError, resolve_preset
 from tfgan_fs.methods.nada import IMAGE_EXTENSIONS, PHASES, NADAConfig
+from tfgan_fs.training.iteration_schedule import iteration_schedule
+from tfgan_fs.training.iteration_schedule import option_error as _error
+from tfgan_fs.training.iteration_schedule import require as _require
 
 # Flags of --method=nada (NADAConfig fields), and the general flags it reads.
 NADA_FLAGS = ("network", "source_class", "target_class", "clip_models", "clip_model_weights",
@@ -23,16 +26,6 @@ GENERAL_FLAGS = ("method", "seed", "batch", "snap", "keep", "desc")
 DEFAULT_ITER = 1000          # the reference's train_options defaults
 DEFAULT_BATCH = 16
 DEFAULT_OUTPUT_INTERVAL = 100
-
-
-def _error(flag, message):
-    from tfgan_fs.training.options import OptionsError  # noqa: PLC0415 (no import cycle)
-    return OptionsError(f"--{flag}: {message}")
-
-
-def _require(condition, flag, message):
-    if not condition:
-        raise _error(flag, message)
 
 
 def _source_num_ws(network):
@@ -141,26 +134,18 @@ def build_nada_options(args, num_replicas=1):
     _require(not args.get("init_from"), "init_from", "--method=nada starts from --network")
     cfg = nada_config(args)
     get = lambda key, default: default if args.get(key) is None else args[key]  # noqa: E731
-    iters = int(get("iter", DEFAULT_ITER))
-    batch = int(get("batch", DEFAULT_BATCH))
-    interval = int(get("output_interval", DEFAULT_OUTPUT_INTERVAL))
-    _require(iters >= 1, "iter", f"must be >= 1, got {iters}")
-    _require(batch >= 1 and batch % num_replicas == 0, "batch",
-             f"must be >= 1 and divisible by the number of replicas ({num_replicas}), got "
-             f"{batch}")
-    _require(interval >= 1, "output_interval", f"must be >= 1, got {interval}")
-    snap = int(get("snap", 1))
-    _require(snap >= 1, "snap", f"must be >= 1, got {snap}")
-    keep = int(get("keep", 5))
-    _require(keep >= 0, "keep", f"must be >= 0, got {keep}")
+    schedule = iteration_schedule(args, num_replicas, DEFAULT_ITER, DEFAULT_BATCH,
+                                  DEFAULT_OUTPUT_INTERVAL, 1)
     target = "img" if cfg.style_img_dir else _slug(cfg.target_class)
     desc = f"nada-{_slug(pathlib.Path(cfg.network).stem)}-{target}"
     if args.get("desc"):
         desc += f"-{args['desc']}"
     return TrainingOptions(
         data=None, cond=False, mirror=False, max_images=None, seed=int(get("seed", 0)),
-        total_kimg=iters * batch / 1000, batch_size=batch, batch_gpu=batch // num_replicas,
-        kimg_per_tick=interval * batch / 1000, snap=snap, keep_checkpoints=keep, workers=None,
+        total_kimg=schedule.total_kimg, batch_size=schedule.batch,
+        batch_gpu=schedule.batch // num_replicas,
+        kimg_per_tick=schedule.kimg_per_tick, snap=schedule.snap,
+        keep_checkpoints=schedule.keep, workers=None,
         ema_kimg=0.0, ema_rampup=None, fp32=True, cfg="nada", desc=desc,
         num_replicas=num_replicas, method=None, augment=AugmentOptions(mode="noaug"),
         method_name="nada", fewshot=dataclasses.asdict(cfg))

@@ -11,6 +11,9 @@ import dataclasses
 import pathlib
 
 from tfgan_fs.methods.stargan_v2 import StarGANv2Config
+from tfgan_fs.training.iteration_schedule import iteration_schedule
+from tfgan_fs.training.iteration_schedule import option_error as _error
+from tfgan_fs.training.iteration_schedule import require as _require
 
 # Flags of --method=stargan_v2 (StarGANv2Config fields, flag name = field name), and the
 # general flags it reads.
@@ -27,16 +30,6 @@ DEFAULT_BATCH = 8
 DEFAULT_SEED = 777
 DEFAULT_OUTPUT_INTERVAL = 1000  # status lines; snapshots every --snap of them
 DEFAULT_SNAP = 5                # 5000 iterations: the reference's sample_every
-
-
-def _error(flag, message):
-    from tfgan_fs.training.options import OptionsError  # noqa: PLC0415 (no import cycle)
-    return OptionsError(f"--{flag}: {message}")
-
-
-def _require(condition, flag, message):
-    if not condition:
-        raise _error(flag, message)
 
 
 def stargan_v2_config(args, info):
@@ -97,18 +90,8 @@ def build_stargan_v2_options(args, info, num_replicas=1):
                            "--output_interval; its settings are the reference's flags)")
     cfg = stargan_v2_config(args, info)
     get = lambda key, default: default if args.get(key) is None else args[key]  # noqa: E731
-    iters = int(get("iter", DEFAULT_ITER))
-    batch = int(get("batch", DEFAULT_BATCH))
-    interval = int(get("output_interval", DEFAULT_OUTPUT_INTERVAL))
-    _require(iters >= 1, "iter", f"must be >= 1, got {iters}")
-    _require(batch >= 1 and batch % num_replicas == 0, "batch",
-             f"must be >= 1 and divisible by the number of replicas ({num_replicas}), got "
-             f"{batch}")
-    _require(interval >= 1, "output_interval", f"must be >= 1, got {interval}")
-    snap = int(get("snap", DEFAULT_SNAP))
-    _require(snap >= 1, "snap", f"must be >= 1, got {snap}")
-    keep = int(get("keep", 5))
-    _require(keep >= 0, "keep", f"must be >= 0, got {keep}")
+    schedule = iteration_schedule(args, num_replicas, DEFAULT_ITER, DEFAULT_BATCH,
+                                  DEFAULT_OUTPUT_INTERVAL, DEFAULT_SNAP)
     max_images = args.get("max_images")
     _require(max_images is None or max_images >= 1, "max_images",
              f"must be >= 1, got {max_images}")
@@ -123,9 +106,10 @@ def build_stargan_v2_options(args, info, num_replicas=1):
         desc += f"-{args['desc']}"
     return TrainingOptions(
         data=args["data"], cond=True, mirror=False, max_images=max_images,
-        seed=int(get("seed", DEFAULT_SEED)), total_kimg=iters * batch / 1000,
-        batch_size=batch, batch_gpu=batch // num_replicas,
-        kimg_per_tick=interval * batch / 1000, snap=snap, keep_checkpoints=keep,
+        seed=int(get("seed", DEFAULT_SEED)), total_kimg=schedule.total_kimg,
+        batch_size=schedule.batch, batch_gpu=schedule.batch // num_replicas,
+        kimg_per_tick=schedule.kimg_per_tick, snap=schedule.snap,
+        keep_checkpoints=schedule.keep,
         workers=args.get("workers"), ema_kimg=0.0, ema_rampup=None, fp32=True,
         cfg="stargan_v2", desc=desc, num_replicas=num_replicas, method=None,
         augment=AugmentOptions(mode="noaug"), metrics=metrics,
