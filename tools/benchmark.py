@@ -13,20 +13,15 @@ whatever device TensorFlow picks. The workloads live in `tfgan_fs.benchmarks`, o
 
 import importlib
 import json
-import os
-import pathlib
 import sys
 import types
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from absl import app
+from absl import flags
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from tfgan_fs.cli.errors import fail  # noqa: E402
+from tfgan_fs.cli.errors import fail
+from tfgan_fs.benchmarks.nada_step import OP as NADA_OP
+from tfgan_fs.methods.registry import BUILTIN
 
 # --op value -> module in tfgan_fs.benchmarks
 WORKLOADS = {
@@ -34,7 +29,7 @@ WORKLOADS = {
     "augment": "augment",
     "upfirdn2d": "upfirdn2d",
     "bias_act": "bias_act",
-    "nada": "nada",
+    NADA_OP: "nada_step",
 }
 DEFAULT_BATCH = 32
 DEFAULT_NADA_BATCH = 2  # the StyleGAN-NADA README command
@@ -58,12 +53,14 @@ flags.DEFINE_string("augpipe", "bgc", "AugmentPipe preset (--op=train, augment).
 flags.DEFINE_float("p", 0.2, "Augmentation probability (--op=train, augment).")
 flags.DEFINE_enum("reg_type", "none", ["none", "ggdr"], "--op=train: extra D regularisation, "
                   "as tools/train.py --reg_type (ggdr: D's decoder and the GGDR loss).")
-flags.DEFINE_enum("method", "stylegan2", ["stylegan2", "mixdl", "cdc", "stargan_v2"],
-                  "--op=train: training method, as tools/train.py --method (mixdl: mixup steps "
-                  "every 2 with the patch-level D and distance terms; cdc: anchor steps, "
-                  "patch-level D and the distance-consistency term on every G step; "
-                  "stargan_v2: one iteration of its four phases with the reference's networks "
-                  "at img_size --res).")
+flags.DEFINE_enum("method", BUILTIN.default.name,
+                  [spec.name for spec in BUILTIN.specs() if spec.reads_data],
+                  "--op=train: training method, as tools/train.py --method, timed through its "
+                  "spec with the flags above that it reads (e.g. mixdl: mixup steps every 2 "
+                  "with the patch-level D and distance terms; cdc: anchor steps, patch-level D "
+                  "and the distance-consistency term on every G step; stargan_v2: one "
+                  "iteration of its four phases with the reference's networks at img_size "
+                  "--res).")
 flags.DEFINE_integer("ggdr_res", None, "--op=train with --reg_type=ggdr: feature resolution "
                      "(default: resolution / 4, clipped to [8, 64]).")
 flags.DEFINE_boolean("fp32", False, "--op=train, nada: no float16 layers (default: float16 in "
@@ -98,7 +95,7 @@ def main(argv):
     if len(argv) > 1:
         fail(f"unexpected arguments {argv[1:]}")
     if FLAGS.batch is None:
-        FLAGS.batch = DEFAULT_NADA_BATCH if FLAGS.op == "nada" else DEFAULT_BATCH
+        FLAGS.batch = DEFAULT_NADA_BATCH if FLAGS.op == NADA_OP else DEFAULT_BATCH
     if FLAGS.res < 8 or FLAGS.batch < 1 or FLAGS.iters < 1:
         fail("--res must be >= 8, --batch and --iters >= 1")
     try:

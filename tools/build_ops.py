@@ -8,20 +8,12 @@ Prints every command it runs and the path of the library; the build is cached (s
 `tfgan_fs.ops.build`), so running it again is instant. Exit status 1 on failure.
 """
 
-import os
-import pathlib
-import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from absl import app
+from absl import flags
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from tfgan_fs.cli.errors import fail  # noqa: E402
+from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("cuda", "auto", ["auto", "on", "off"], "CUDA kernels: auto (when an nvcc "

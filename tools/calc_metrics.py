@@ -21,20 +21,11 @@ Real-data statistics are cached (--cache_dir) and reused while the dataset and t
 network are unchanged. Weight files: see README.md, "Metrics".
 """
 
-import os
-import pathlib
-import sys
+from absl import app
+from absl import flags
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from tfgan_fs.cli.errors import fail  # noqa: E402
-from tfgan_fs.cli import metric_flags  # noqa: E402
+from tfgan_fs.cli.errors import fail
+from tfgan_fs.cli import metric_flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint to evaluate (its G_ema).")
@@ -68,15 +59,15 @@ def main(argv):
                                               report_metric)
     from tfgan_fs.metrics.names import is_translation_metric
     from tfgan_fs.metrics.weights import MissingWeightsError
-    from tfgan_fs.training import checkpoints
-    from tfgan_fs.training.options import TrainingOptions
+    from tfgan_fs.runs import checkpoints
+    from tfgan_fs.methods.registry import BUILTIN
     from tfgan_fs.training.strategy import make_strategy
 
     try:
         ckpt = checkpoints.find_checkpoint(FLAGS.network)
         run_dir = ckpt.parent.parent
         options_path = run_dir / "training_options.json"
-        options = (TrainingOptions.from_json(options_path.read_text())
+        options = (BUILTIN.options_from_json(options_path.read_text())
                    if options_path.exists() else None)
         if _is_stargan_v2(ckpt):
             _translation_metrics(ckpt, run_dir, options)
@@ -119,7 +110,7 @@ def main(argv):
 
 def _is_stargan_v2(ckpt):
     """Whether a checkpoint holds StarGAN v2 networks (its network.json keys)."""
-    from tfgan_fs.training import checkpoints
+    from tfgan_fs.runs import checkpoints
     from tfgan_fs.translation.translator import EMA_SUFFIX, INFERENCE_KEYS
 
     _, configs = checkpoints.load_network_configs(ckpt)

@@ -20,15 +20,11 @@ result is used without torch. Files are read with torch.load(..., weights_only=T
 
 import os
 import pathlib
-import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from absl import app
+from absl import flags
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
+from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("net", None, ["vgg", "alex"], "Backbone of the LPIPS weights.")
@@ -38,13 +34,6 @@ flags.DEFINE_string("backbone", None, "torchvision backbone weights (.pth), e.g.
                     "vgg16-397923af.pth or alexnet-owt-7be5be79.pth.")
 flags.DEFINE_string("dest", None, "Output .npz (e.g. lpips_vgg.npz).")
 flags.mark_flags_as_required(["net", "lin", "backbone", "dest"])
-
-
-def fail(message):
-    """`error: message` on stderr, exit status 1 (tfgan_fs.cli.errors.fail without importing
-    tfgan_fs, whose import loads TensorFlow: argument and torch checks stay fast)."""
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(1)
 
 
 def torch_state_dict(torch, path):

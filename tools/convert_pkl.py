@@ -28,19 +28,12 @@ conversion.json):
     python tools/train.py --init_from=pretrained/ggdr-ffhq256 --reg_type=ggdr --ggdr_res=64 ...
 """
 
-import os
 import pathlib
-import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from absl import app
+from absl import flags
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from tfgan_fs.cli.errors import fail  # noqa: E402 (no TensorFlow import: fast --help)
+from tfgan_fs.cli.errors import fail  # (no TensorFlow import: fast --help)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("source", None, "Network pickle (.pkl) of StyleGAN2-ADA (PyTorch or TF1) "

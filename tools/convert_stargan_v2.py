@@ -24,19 +24,13 @@ networks anyway (with a warning). --wing with a w_hpf = 0 generator (AFHQ) is an
 and conversion.json describing the source); `tfgan_fs.convert.stargan_v2.load` reads it.
 """
 
-import os
 import pathlib
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from absl import app
+from absl import flags
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from tfgan_fs.cli.errors import fail  # noqa: E402 (no TensorFlow import: fast --help)
+from tfgan_fs.cli.errors import fail  # (no TensorFlow import: fast --help)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("source", None, "Official StarGAN v2 checkpoint (torch.save), e.g. "

@@ -7,20 +7,10 @@ Example:
 See `tfgan_fs.data.dataset_tool.convert_dataset` for the details of every option.
 """
 
-import os
-import sys
+from absl import app
+from absl import flags
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-try:
-    import tfgan_fs  # noqa: F401  (normally installed with `pip install -e .`)
-except ImportError:
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from tfgan_fs.cli.errors import fail  # noqa: E402
+from tfgan_fs.cli.errors import fail
 
 flags.DEFINE_string("source", None, "Input: a directory of images (searched recursively for "
                     ".png .jpg .jpeg .bmp .webp) or a .zip of images.")

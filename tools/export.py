@@ -16,18 +16,11 @@ gets translate_latent, translate_reference, translate_style, style_latent and st
 """
 
 import os
-import pathlib
-import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from absl import app
+from absl import flags
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from tfgan_fs.cli.errors import fail  # noqa: E402
+from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint directory to export: G_ema of "
@@ -60,7 +53,7 @@ def main(argv):
     from tfgan_fs.export import ExportError, check_destination, export_generator
     from tfgan_fs.export.translation import (TranslatorExportError, export_translator,
                                              is_translator_configs)
-    from tfgan_fs.training.checkpoints import CheckpointError, load_network_configs
+    from tfgan_fs.runs.checkpoints import CheckpointError, load_network_configs
     from tfgan_fs.translation import TranslatorLoadError
 
     try:

@@ -19,15 +19,10 @@ import os
 import pathlib
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from absl import app
+from absl import flags
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from tfgan_fs.cli.errors import fail  # noqa: E402
+from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint directory to load G_ema from "
@@ -75,7 +70,7 @@ def main(argv):
     from tfgan_fs.export import find_saved_model
     from tfgan_fs.metrics.lpips import LPIPS
     from tfgan_fs.metrics.weights import MissingWeightsError
-    from tfgan_fs.training.checkpoints import CheckpointError, load_network
+    from tfgan_fs.runs.checkpoints import CheckpointError, load_network
 
     lpips_path = FLAGS.lpips or os.environ.get("TFGAN_FS_LPIPS")
     try:

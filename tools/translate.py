@@ -38,18 +38,12 @@ import os
 import pathlib
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from absl import app
+from absl import flags
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from tfgan_fs.cli.errors import fail  # noqa: E402
+from tfgan_fs.cli.errors import fail
 
 MODES = ("latent", "reference", "single", "video")
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")  # tfgan_fs.data.image_sources
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint directory of StarGAN v2 "
@@ -84,15 +78,17 @@ flags.DEFINE_integer("video_ms", 70, "Milliseconds per frame of video_ref.gif (t
 flags.mark_flags_as_required(["network", "outdir", "src"])
 
 
-def is_image(path):
-    return path.suffix.lower() in IMAGE_EXTENSIONS
-
-
 def list_images(path, flag):
     """([(file, domain folder name or None)], domain folder names or None) of --src / --ref.
 
-    A file is one image; a folder holds images directly (flat) or one sub-folder per domain.
+    A file is one image; a folder holds images directly (flat) or one sub-folder per domain
+    (the image extensions of the datasets).
     """
+    from tfgan_fs.data.image_sources import IMAGE_EXTENSIONS, is_image_name
+
+    def is_image(path):
+        return is_image_name(path.name)
+
     path = pathlib.Path(path)
     if path.is_file():
         if not is_image(path):
@@ -333,7 +329,7 @@ def main(argv):
             frames = grids.iter_interpolation_frames(
                 translator, x_src, x_ref, y_ref, tile_size=tile, batch_size=batch,
                 progress=lambda p: tqdm.tqdm(p, desc="video_ref", unit="pair"))
-            grids.save_gif(frames, outdir / "video_ref.gif", duration_ms=FLAGS.video_ms)
+            image_io.save_gif(frames, outdir / "video_ref.gif", duration_ms=FLAGS.video_ms)
             written.append("video_ref.gif")
         if "single" in modes:
             single(translator, grids, src_items, x_src, names, targets, psis, z, s_avg,

@@ -13,19 +13,12 @@ reference's tools/visualize_gfeat.py clusters them with k-means instead. Seeds g
 z = numpy.random.RandomState(seed).randn(z_dim), as generate.py.
 """
 
-import os
 import pathlib
-import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from absl import app
+from absl import flags
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from tfgan_fs.cli.errors import fail  # noqa: E402
+from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint (a training run or one written "
@@ -66,7 +59,7 @@ def main(argv):
     from tfgan_fs import feature_pictures
     from tfgan_fs import images as image_io
     from tfgan_fs.cli.seeds import parse_int_ranges
-    from tfgan_fs.training.checkpoints import CheckpointError, load_network, load_network_configs
+    from tfgan_fs.runs.checkpoints import CheckpointError, load_network, load_network_configs
 
     try:
         seeds = parse_int_ranges(FLAGS.seeds)
@@ -90,7 +83,7 @@ def main(argv):
                       return_features=True)
     fmaps = {}
     if D is not None and D.decoder_res:
-        _, fmaps = D(img, c, return_decoder=True)
+        fmaps = D(img, c, return_decoder=True)["decoder"]
     outdir = pathlib.Path(FLAGS.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     for res in resolutions:

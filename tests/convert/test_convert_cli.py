@@ -12,7 +12,7 @@ import pytest
 from pickle_builders import FIXTURES, write_malicious_pickle
 from tfgan_fs.convert import ConversionError, convert_pickle, write_run_dir
 from tfgan_fs.methods.stylegan2 import StyleGAN2, StyleGAN2Config
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CONVERT = str(REPO / "tools" / "convert_pkl.py")

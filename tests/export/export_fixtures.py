@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_fs.methods import StyleGAN2, StyleGAN2Config
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 from tfgan_fs.training.step import make_phase_step
 
 Z_DIM = 16

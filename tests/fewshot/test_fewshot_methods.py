@@ -9,11 +9,11 @@ import pytest
 import tensorflow as tf
 
 from tfgan_fs.data import open_dataset
-from tfgan_fs.methods import StepContext, build_method
+from tfgan_fs.methods import BUILTIN, OptionsError, ResolveEnv, StepContext
 from tfgan_fs.methods.mixdl import mixup_coefficients
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 from tfgan_fs.training.loop import Trainer
-from tfgan_fs.training.options import OptionsError, build_options, check_resume_args
+from tfgan_fs.training.resume import check_resume_args
 
 DATA = "builtin:shapes?resolution=16&count=16"
 SMALL = dict(cbase=128, cmax=8, map=1, batch=4, aug="noaug", kimg=1, max_images=10)
@@ -25,14 +25,14 @@ def info():
 
 
 def options(info, **args):
-    return build_options({"data": DATA, **SMALL, **args}, info)
+    env = ResolveEnv(info=info, init_from=bool(args.pop("init_from", None)))
+    return BUILTIN.resolve({"data": DATA, **SMALL, **args}, env)
 
 
 def method_of(opts, seed=0):
     keras.utils.set_random_seed(seed)
-    opts.method.G_kwargs.update(z_dim=8, w_dim=8)
-    return build_method(opts.method_name, opts.method, opts.fewshot, seed=opts.seed,
-                        img_resolution=16, img_channels=3)
+    opts.config.G_kwargs.update(z_dim=8, w_dim=8)
+    return BUILTIN.get(opts.method).build(opts, open_dataset(DATA))
 
 
 def run_term(method, phase_name, term_type, variables):
@@ -173,7 +173,7 @@ def test_fewshot_option_errors_name_the_flag(info):
         options(info, method="cdc")
     with pytest.raises(OptionsError, match="--mixup_every: must divide"):
         options(info, method="mixdl", mixup_every=3)
-    with pytest.raises(OptionsError, match="--subspace_std: not a setting of --method=mixdl"):
+    with pytest.raises(OptionsError, match="--method=mixdl does not read --subspace_std"):
         options(info, method="mixdl", subspace_std=0.2)
     with pytest.raises(OptionsError, match="--dir_div: must be > 0"):
         options(info, method="mixdl", dir_div=0)
@@ -182,9 +182,9 @@ def test_fewshot_option_errors_name_the_flag(info):
     with pytest.raises(OptionsError, match="--patch_heads: must be between 1 and 3"):
         options(info, method="mixdl", patch_heads=4)
     opts = options(info, method="mixdl", kl_wt=10)
-    assert opts.fewshot["kl_wt"] == 10 and opts.method.D_kwargs["projection_dim"] == 8
-    assert opts.method.D_kwargs["patch_heads"] == 3  # all candidates at 16x16: (8, 4)
-    again = type(opts).from_json(opts.to_json())
+    assert opts.config.kl_wt == 10 and opts.config.D_kwargs["projection_dim"] == 8
+    assert opts.config.D_kwargs["patch_heads"] == 3  # all candidates at 16x16: (8, 4)
+    again = BUILTIN.options_from_json(opts.to_json())
     assert again == opts
 
 
@@ -192,10 +192,10 @@ def test_cdc_run_resumes_with_its_own_flags(info):
     # effective.flags has no --init_from (it is exclusive with --resume); ada_kimg is given,
     # so the run's record alone must say that it started from a source.
     run_flags = {"data": DATA, **SMALL, "aug": "ada", "ada_kimg": 50.0, "method": "cdc"}
-    saved = build_options({**run_flags, "init_from": "source"}, info)
-    check_resume_args(saved, run_flags, run_flags, info)  # no error
+    saved = BUILTIN.resolve(run_flags, ResolveEnv(info=info, init_from=True))
+    check_resume_args(BUILTIN, saved, run_flags, run_flags, info)  # no error
     with pytest.raises(OptionsError, match="--kl_wt"):
-        check_resume_args(saved, run_flags, {**run_flags, "kl_wt": 5.0}, info)
+        check_resume_args(BUILTIN, saved, run_flags, {**run_flags, "kl_wt": 5.0}, info)
 
 
 def test_cdc_source_of_another_resolution_is_a_clear_error(tmp_path, info):
@@ -241,7 +241,7 @@ def test_mixdl_with_ada_resumes_exactly(tmp_path, info):
         out = {f"{n}/{v.path}": v.numpy() for n, net in m.networks.items() for v in net.weights}
         out.update({f"opt{n}/{i}": v.numpy() for n, o in m.optimizers.items()
                     for i, v in enumerate(o.variables)})
-        out["p"] = trainer.augment_pipe.p.numpy()
+        out["p"] = trainer.method.augment_pipe.p.numpy()
         return out
 
     reference = values(run(tmp_path / "a", 0.048))

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from tfgan_fs.layers import EqualizedConv2D
-from tfgan_fs.methods.base import DOutput
+from tfgan_fs.methods import DOutput
 from tfgan_fs.networks import Discriminator, Generator, default_patch_res, patch_candidates
 
 FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "distance.npz"
@@ -50,7 +50,9 @@ def test_discriminator_patch_logits_shapes_and_unchanged_image_logits():
     D = Discriminator(**kwargs, patch_res=default_patch_res(32), patch_heads=3,
                       projection_dim=8)
     img = tf.random.stateless_uniform([4, 32, 32, 3], [5, 6], -1, 1)
-    logits, patches, embedding = D(img, return_patches=True, return_embedding=True)
+    out = D(img, return_patches=True, return_embedding=True)
+    assert sorted(out) == ["embedding", "logits", "patches"]
+    logits, patches, embedding = out["logits"], out["patches"], out["embedding"]
     assert [tuple(p.shape) for p in patches] == [(4, 8, 8, 1), (4, 8, 8, 1), (4, 4, 4, 1)]
     assert embedding.shape == (4, 8)
     np.testing.assert_allclose(logits, D(img), atol=1e-6)

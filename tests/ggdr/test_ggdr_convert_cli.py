@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from ggdr_fixtures import fixture_path
+from resolve_options import build_options
 from tfgan_fs.convert import convert_pickle, write_run_dir
 from tfgan_fs.data import open_dataset
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 from tfgan_fs.training.loop import Trainer
-from tfgan_fs.training.options import build_options
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CONVERT = str(REPO / "tools" / "convert_pkl.py")
@@ -51,7 +51,7 @@ def _options(**overrides):
                 augpipe="bgc", seed=1, init_from=True)  # build_options: only whether it is set
     args.update(overrides)
     options = build_options(args, open_dataset(DATA).info)
-    options.method.G_kwargs.update(z_dim=24, w_dim=32)
+    options.config.G_kwargs.update(z_dim=24, w_dim=32)
     return options
 
 
@@ -75,7 +75,8 @@ def test_cli_converts_a_ggdr_pickle(cli_run, official):
     info = json.loads((dest / "conversion.json").read_text())
     assert info["ggdr"]["decoder_res"] == 16 and info["augment_pipe"] == "AugmentPipeGFeat"
     D = checkpoints.load_network(dest, "D")  # network.json rebuilds the decoder
-    logits, fmaps = D(official["ggdr_uncond32/d_img"], force_fp32=True, return_decoder=True)
+    out = D(official["ggdr_uncond32/d_img"], force_fp32=True, return_decoder=True)
+    logits, fmaps = out["logits"], out["decoder"]
     assert np.max(np.abs(logits.numpy() - official["ggdr_uncond32/d_logits"])) < TOL
     for res in (8, 16):
         assert np.max(np.abs(fmaps[res].numpy() - official[f"ggdr_uncond32/dec_{res}"])) < TOL

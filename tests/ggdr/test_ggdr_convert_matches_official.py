@@ -34,8 +34,9 @@ def _max_err(actual, expected):
 def test_d_logits_and_decoder_maps(converted, official, case):
     D = converted[case].networks["D"]
     assert D.decoder_res == 16 and D.decoder_resolutions == [8, 16] and D.num_fp16_res == 2
-    logits, fmaps = D(official[f"{case}/d_img"], official[f"{case}/c"], force_fp32=True,
-                      return_decoder=True)
+    out = D(official[f"{case}/d_img"], official[f"{case}/c"], force_fp32=True,
+            return_decoder=True)
+    logits, fmaps = out["logits"], out["decoder"]
     assert _max_err(logits, official[f"{case}/d_logits"]) < TOL
     assert sorted(fmaps) == [8, 16]
     for res, fmap in fmaps.items():
@@ -63,8 +64,8 @@ def test_g_ema_ws_image_and_features(converted, official, case):
 def test_ggdr_regulariser_of_d_on_g_ema_image(converted, official, case):
     """The reference's get_ggdr_reg([16], D(img)[1], feats) with our D and loss."""
     D = converted[case].networks["D"]
-    _, fmaps = D(official[f"{case}/img"], official[f"{case}/c"], force_fp32=True,
-                 return_decoder=True)
+    fmaps = D(official[f"{case}/img"], official[f"{case}/c"], force_fp32=True,
+              return_decoder=True)["decoder"]
     targets = {res: official[f"{case}/gfeat_{res}"] for res in (8, 16)}
     reg = float(tf.reduce_mean(ggdr_loss(fmaps, targets, [16])))
     assert reg == pytest.approx(float(official[f"{case}/ggdr_reg"]), rel=1e-5)

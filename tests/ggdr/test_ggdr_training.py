@@ -20,10 +20,10 @@ from tfgan_fs import feature_pictures
 from tfgan_fs import rng
 from tfgan_fs.augment import AugmentPipe, DiffAugment, augpipe_kwargs
 from tfgan_fs.data import open_dataset
-from tfgan_fs.methods import StepContext, StyleGAN2, StyleGAN2Config
-from tfgan_fs.training import checkpoints
+from resolve_options import build_options
+from tfgan_fs.methods import BUILTIN, OptionsError, StepContext, StyleGAN2, StyleGAN2Config
+from tfgan_fs.runs import checkpoints
 from tfgan_fs.training.loop import Trainer
-from tfgan_fs.training.options import OptionsError, build_options
 
 DATA = "builtin:shapes?resolution=16&count=64"
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -136,17 +136,17 @@ def test_options_ggdr_flags():
     info = open_dataset(DATA).info
     base = dict(data=DATA, batch=4)
     opts = build_options({**base, "reg_type": "ggdr", "ggdr_res": 8}, info)
-    assert opts.method.reg_type == "ggdr" and opts.method.ggdr_res == (8,)
-    assert opts.method.ggdr_weight == 10 and opts.method.D_kwargs["decoder_res"] == 8
+    assert opts.config.reg_type == "ggdr" and opts.config.ggdr_res == (8,)
+    assert opts.config.ggdr_weight == 10 and opts.config.D_kwargs["decoder_res"] == 8
     assert opts.desc.endswith("-ggdr8")
-    assert "decoder_res" not in build_options(base, info).method.D_kwargs
+    assert "decoder_res" not in build_options(base, info).config.D_kwargs
     with pytest.raises(OptionsError, match="--ggdr_res: must be a power of two between 8 and"):
         build_options({**base, "reg_type": "ggdr"}, info)  # default 64 > 16 px
     with pytest.raises(OptionsError, match="--ggdr_res: only valid with --reg_type=ggdr"):
         build_options({**base, "ggdr_res": 8}, info)
     with pytest.raises(OptionsError, match="--ggdr_weight: must be > 0"):
         build_options({**base, "reg_type": "ggdr", "ggdr_res": 8, "ggdr_weight": 0}, info)
-    assert type(opts).from_json(opts.to_json()) == opts
+    assert BUILTIN.options_from_json(opts.to_json()) == opts
 
 
 def test_feature_picture_rows_and_colours():

@@ -13,7 +13,7 @@ from tiny_clip import make_tiny_clip_preset  # noqa: E402
 
 from tfgan_fs.convert import ConvertedNetworks  # noqa: E402
 from tfgan_fs.networks import Generator  # noqa: E402
-from tfgan_fs.training import checkpoints  # noqa: E402
+from tfgan_fs.runs import checkpoints  # noqa: E402
 
 SOURCE_KWARGS = dict(z_dim=16, w_dim=16, c_dim=0, img_resolution=16, img_channels=3,
                      mapping_kwargs=dict(num_layers=2),

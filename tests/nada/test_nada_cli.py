@@ -31,14 +31,15 @@ def test_recipe_flagfile_dry_run(tmp_path, source_run):
     result = run_tool(args + ["--auto_layer_k=6"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     options = json.loads(result.stdout[:result.stdout.rindex("}") + 1])
-    nada = options["fewshot"]
-    assert options["method_name"] == "nada" and options["batch_size"] == 2
-    assert options["total_kimg"] == pytest.approx(0.602)  # 301 iterations of 2
+    nada = options["config"]
+    assert options["method"] == "nada" and options["batch_size"] == 2
+    assert options["schedule"] == {"unit": "iter", "total": 301, "tick": 50, "snap": 1,
+                                   "keep": 5}
     assert nada["clip_models"] == ["clip_vit_base_patch32", "clip_vit_base_patch16"]
     assert nada["clip_model_weights"] == [1.0, 1.0] and nada["lr"] == 0.002
     assert (nada["source_class"], nada["target_class"]) == ("photo", "sketch")
     assert nada["auto_layer_iters"] == 1 and nada["auto_layer_batch"] == 8
-    assert nada["mixing"] == 0 and options["snap"] == 1
+    assert nada["mixing"] == 0 and options["schedule"]["snap"] == 1
 
 
 def test_a_short_run_resumes_with_its_flagfile_and_generates(tmp_path, source_run, tiny_clip):

@@ -10,14 +10,14 @@ import pytest
 import tensorflow as tf
 
 from conftest import make_source_generator
+from resolve_options import build_options
 from tfgan_fs.clip import ClipLoadError, ClipModel
+from tfgan_fs.methods import BUILTIN, OptionsError
 from tfgan_fs.methods.nada import (NADA, NADAConfig, load_clip_models, phase_layers,
                                    selection_candidates)
 from tfgan_fs.methods.optimizers import SelectiveAdam
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 from tfgan_fs.training.loop import Trainer
-from tfgan_fs.training.nada_options import build_nada_options
-from tfgan_fs.training.options import OptionsError, TrainingOptions
 from tfgan_fs.training.step import make_phase_step
 
 BATCH = 2
@@ -210,8 +210,9 @@ def test_clip_presets_that_do_not_exist_give_clear_errors(tmp_path):
 def test_a_zero_weight_drops_the_model(tiny_clip):
     models = load_clip_models([tiny_clip, "/does/not/exist"], [1.0, 0.0], log=print)
     assert len(models) == 1 and models[0][1] == 1.0
+    assert load_clip_models([tiny_clip], [0.0], log=print) == []
     with pytest.raises(ValueError, match="at least one CLIP model"):
-        load_clip_models([tiny_clip], [0.0], log=print)
+        NADA(NADAConfig(clip_models=(tiny_clip,)), [], log=print)
 
 
 # --- options ---------------------------------------------------------------------------------------
@@ -227,7 +228,7 @@ def nada_args(source_run, tiny_clip, **extra):
     (dict(network="/no/such/run"), "network", "does not exist"),
     (dict(clip_model_weights=["1", "1"]), "clip_model_weights", "2 weight"),
     (dict(clip_model_weights=["0"]), "clip_model_weights", "weight > 0"),
-    (dict(clip_model_weights=["heavy"]), "clip_model_weights", "must be numbers"),
+    (dict(clip_model_weights=["heavy"]), "clip_model_weights", "list of floats"),
     (dict(mixing=1.5), "mixing", r"in \[0, 1\]"),
     (dict(iter=0), "iter", ">= 1"),
     (dict(kimg=5), "kimg", "does not read --kimg"),
@@ -235,18 +236,18 @@ def nada_args(source_run, tiny_clip, **extra):
 ])
 def test_bad_nada_flags_name_the_flag(source_run, tiny_clip, extra, flag, message):
     with pytest.raises(OptionsError, match=rf"--{flag}.*{message}|{message}"):
-        build_nada_options(nada_args(source_run, tiny_clip, **extra))
+        build_options(nada_args(source_run, tiny_clip, **extra), None)
 
 
 def test_nada_options_schedule_in_iterations_and_json_round_trip(source_run, tiny_clip):
-    opts = build_nada_options(nada_args(source_run, tiny_clip, iter=301, batch=2,
-                                        output_interval=50))
-    assert opts.total_kimg == pytest.approx(0.602)
-    assert opts.kimg_per_tick == pytest.approx(0.1)
-    assert opts.data is None and opts.method is None and opts.augment.mode == "noaug"
-    assert opts.fewshot["clip_model_weights"] == (1.0,)
-    again = TrainingOptions.from_json(opts.to_json())
-    assert again.method_name == "nada" and again.fewshot["target_class"] == "sketch"
+    opts = build_options(nada_args(source_run, tiny_clip, iter=301, batch=2,
+                                   output_interval=50), None)
+    schedule = opts.schedule
+    assert (schedule.unit, schedule.total, schedule.tick, schedule.snap) == ("iter", 301, 50, 1)
+    assert opts.data is None and opts.method == "nada" and opts.batch_size == 2
+    assert opts.config.clip_model_weights == (1.0,)
+    again = BUILTIN.options_from_json(opts.to_json())
+    assert again == opts and again.config.target_class == "sketch"
 
 
 # --- a run: files, exact resume ------------------------------------------------------------------
@@ -260,10 +261,11 @@ def train(opts, run_dir, resume=None):
 def test_a_nada_run_writes_before_after_pictures_and_resumes_exactly(source_run, tiny_clip,
                                                                      tmp_path):
     args = nada_args(source_run, tiny_clip, batch=BATCH, output_interval=2, auto_layer_k=2)
-    straight = train(build_nada_options({**args, "iter": 4}), tmp_path / "straight")
-    first = train(build_nada_options({**args, "iter": 2}), tmp_path / "split")
+    straight = train(build_options({**args, "iter": 4}, None), tmp_path / "straight")
+    first = train(build_options({**args, "iter": 2}, None), tmp_path / "split")
     assert sorted(p.name for p in (tmp_path / "split").glob("nada*.png"))
-    resumed = train(dataclasses.replace(first.options, total_kimg=4 * BATCH / 1000),
+    resumed = train(dataclasses.replace(
+        first.options, schedule=dataclasses.replace(first.options.schedule, total=4)),
                     tmp_path / "split", resume=tmp_path / "split")
     for a, b in zip(straight.method.G.weights, resumed.method.G.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-6, err_msg=a.path)

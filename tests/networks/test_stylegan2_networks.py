@@ -101,7 +101,8 @@ def test_features_on_request():
     assert {k: tuple(v.shape) for k, v in feats.items()} == {
         4: (2, 4, 4, 16), 8: (2, 8, 8, 16), 16: (2, 16, 16, 16)}
     D = tiny_D(res=16)
-    logits, dfeats = D(img, return_features=True)
+    out = D(img, return_features=True)
+    logits, dfeats = out["logits"], out["features"]
     assert logits.shape == (2, 1)
     assert {k: tuple(v.shape) for k, v in dfeats.items()} == {8: (2, 8, 8, 16),
                                                               4: (2, 4, 4, 16)}

@@ -126,13 +126,14 @@ def test_networks_with_impl_ref_use_stock_ops_only(custom_ops):
 
 def test_train_options_carry_impl():
     from tfgan_fs.data import open_dataset
-    from tfgan_fs.training import options as options_lib
-    info = open_dataset("builtin:shapes?resolution=16&count=8").info
-    opts = options_lib.build_options({"data": "builtin:shapes", "impl": "ref"}, info)
-    assert opts.method.G_kwargs["impl"] == "ref" and opts.method.D_kwargs["impl"] == "ref"
-    with pytest.raises(options_lib.OptionsError, match="--impl: must be one of"):
-        options_lib.build_options({"data": "builtin:shapes", "impl": "cuda"}, info)
-    resumed = options_lib.apply_resume_overrides(
-        options_lib.TrainingOptions.from_json(opts.to_json()), {"impl": "custom"}, 1)
-    assert resumed.method.G_kwargs["impl"] == "custom"
-    assert resumed.method.D_kwargs["impl"] == "custom"
+    from tfgan_fs.methods import BUILTIN, OptionsError, ResolveEnv
+    from tfgan_fs.training.resume import apply_resume_overrides
+    env = ResolveEnv(info=open_dataset("builtin:shapes?resolution=16&count=8").info)
+    opts = BUILTIN.resolve({"data": "builtin:shapes", "impl": "ref"}, env)
+    assert opts.config.G_kwargs["impl"] == "ref" and opts.config.D_kwargs["impl"] == "ref"
+    with pytest.raises(OptionsError, match="--impl: must be one of"):
+        BUILTIN.resolve({"data": "builtin:shapes", "impl": "cuda"}, env)
+    resumed = apply_resume_overrides(BUILTIN, BUILTIN.options_from_json(opts.to_json()),
+                                     {"impl": "custom"}, 1)
+    assert resumed.config.G_kwargs["impl"] == "custom"
+    assert resumed.config.D_kwargs["impl"] == "custom"

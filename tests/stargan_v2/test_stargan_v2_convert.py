@@ -60,7 +60,7 @@ def test_size_inference(img_size, w_hpf, domains, style_dim, latent_dim):
             summary["latent_dim"]) == (img_size, w_hpf, domains, style_dim, latent_dim)
     assert summary["generator_down_blocks"] == int(np.log2(img_size)) - 4 + w_hpf
     assert configs["discriminator"]["max_conv_dim"] == 16
-    built = conv.build(configs)
+    built = conv.build_networks(configs)
     for key, net in built.items():
         conv.assign(net, state[key], key)
     _, summary = conv.infer_config(state, w_hpf=3 if w_hpf else 0)
@@ -207,7 +207,7 @@ def test_official_architecture_keys_and_shapes(reference_shapes):
     shapes = {net: dict(params) for net, params in reference_shapes["celeba_hq"].items()}
     configs, _ = conv.infer_config(_shape_only(shapes))
     assert shapes["generator"].pop("hpf.filter") == [3, 3]  # a buffer, not a parameter
-    for key, net in conv.build(configs).items():
+    for key, net in conv.build_networks(configs).items():
         assert {k: list(v.shape) for k, v in torch_state(net).items()} == shapes[key], key
 
 

@@ -108,7 +108,7 @@ def test_lambda_ds_decays_linearly_and_is_checkpointed(tmp_path):
     values, prefix = [], None
     for step in range(12):
         values.append(float(method.lambda_ds.numpy()))
-        method.end_iteration(step)
+        method.end_iteration(step, batch_size=8)
         if step == 2:
             prefix = tf.train.Checkpoint(**method.checkpoint_items()).write(
                 str(tmp_path / "state"))

@@ -7,13 +7,14 @@ import pathlib
 import numpy as np
 import pytest
 
+from resolve_options import build_options
 from tfgan_fs.convert import stargan_v2 as conv
 from tfgan_fs.data import open_dataset
 from tfgan_fs.data.array_data import ArrayData
 from tfgan_fs.data.dataset_info import DatasetInfo
 from tfgan_fs.export.translation import recorded_domain_names
+from tfgan_fs.methods import OptionsError
 from tfgan_fs.training.loop import Trainer
-from tfgan_fs.training.options import OptionsError, build_options
 
 DATA = "builtin:shapes?resolution=16&count=64"
 TINY = dict(method="stargan_v2", data=DATA, img_size=16, dim_in=8, max_conv_dim=16,
@@ -114,7 +115,8 @@ def test_unlabeled_data_is_refused():
 
 
 def test_stargan_flags_are_refused_by_other_methods():
-    with pytest.raises(OptionsError, match="--lambda_cyc: a setting of --method=stargan_v2"):
+    with pytest.raises(OptionsError, match=r"does not read --lambda_cyc \(a setting of "
+                       r"--method=stargan_v2\)"):
         build_options(dict(data=DATA, lambda_cyc=1.0), open_dataset(DATA).info)
 
 

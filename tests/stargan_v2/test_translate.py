@@ -188,12 +188,12 @@ def test_bad_arrays(translator):
 
 def test_save_gif_streams_frames(tmp_path):
     frames = (np.full([8, 10, 3], 20 * i, np.uint8) for i in range(5))
-    grids.save_gif(frames, tmp_path / "a.gif", duration_ms=40)
+    image_io.save_gif(frames, tmp_path / "a.gif", duration_ms=40)
     with PIL.Image.open(tmp_path / "a.gif") as image:
         assert image.n_frames == 5 and image.size == (10, 8)
     assert os.listdir(tmp_path) == ["a.gif"]
     with pytest.raises(ValueError, match="no frames"):
-        grids.save_gif(iter([]), tmp_path / "b.gif")
+        image_io.save_gif(iter([]), tmp_path / "b.gif")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Every tool's --help lists every flag the tool reads, its own and those of shared modules.
 
 The expected flags come from the code, not from a list kept here: the flags that exist once the
-tool's module has run (everything outside absl's own modules, which --helpfull lists), plus every
-`FLAGS.name` / `FLAGS["name"]` the tool's source reads.
+tool's module has run (everything outside absl's and TensorFlow's own modules, which --helpfull
+lists), plus every `FLAGS.name` / `FLAGS["name"]` the tool's source reads.
 """
 
 import ast
@@ -21,15 +21,16 @@ TOOLS = sorted((REPO / "tools").glob("*.py"))
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 # Runs the tool's module body (its flag definitions and imports) but not main(), and prints
-# {name: has a default} for the flags then defined, except absl's own (logging, pdb, profiling:
-# those are --helpfull's).
+# {name: has a default} for the flags then defined, except absl's and TensorFlow's own (logging,
+# pdb, profiling, TPU tracing: those are --helpfull's).
 DEFINED_FLAGS = """
 import json, runpy, sys
 from absl import flags
 runpy.run_path(sys.argv[1], run_name="tool_under_test")
 print(json.dumps({flag.name: flag.default is not None
                   for module, defined in flags.FLAGS.flags_by_module_dict().items()
-                  if not module.startswith("absl.") for flag in defined}))
+                  if not module.startswith(("absl.", "tensorflow."))
+                  for flag in defined}))
 """
 
 

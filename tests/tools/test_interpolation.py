@@ -16,7 +16,7 @@ from tfgan_fs import interpolation
 from tfgan_fs.export import seed_latents
 from tfgan_fs.methods import StyleGAN2, StyleGAN2Config
 from tfgan_fs.networks import Generator
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 GENERATE = str(REPO / "tools" / "generate.py")

@@ -22,7 +22,7 @@ from tfgan_fs import projection
 from tfgan_fs.convert.convert import ConvertedNetworks
 from tfgan_fs.metrics.lpips import LPIPS
 from tfgan_fs.networks import Generator
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "metrics"))

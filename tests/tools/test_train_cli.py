@@ -14,7 +14,7 @@ import pytest
 
 from tfgan_fs.cli.flagfiles import FlagfileError, resolve_flagfile_args
 from tfgan_fs.cli.seeds import parse_int_ranges
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 TRAIN = str(REPO / "tools" / "train.py")
@@ -67,11 +67,11 @@ def test_ggdr_recipe_flagfile_dry_run(tmp_path):
                        f"--outdir={tmp_path / 'runs'}"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     options = json.loads(result.stdout[:result.stdout.rindex("}") + 1])
-    assert options["cfg"] == "paper256" and options["batch_size"] == 64
-    assert options["method"]["reg_type"] == "ggdr" and options["method"]["ggdr_res"] == [64]
-    assert options["method"]["ggdr_weight"] == 10
-    assert options["method"]["D_kwargs"]["decoder_res"] == 64
-    assert options["method"]["r1_gamma"] == 1 and options["augment"]["augpipe"] == "bgc"
+    config = options["config"]
+    assert config["cfg"] == "paper256" and options["batch_size"] == 64
+    assert config["reg_type"] == "ggdr" and config["ggdr_res"] == [64]
+    assert config["ggdr_weight"] == 10 and config["D_kwargs"]["decoder_res"] == 64
+    assert config["r1_gamma"] == 1 and config["augment"]["augpipe"] == "bgc"
 
 
 def dry_run_options(tmp_path, *args):
@@ -83,25 +83,30 @@ def dry_run_options(tmp_path, *args):
 def test_fewshot_recipes_dry_run(tmp_path):
     stand_in = "--data=builtin:shapes?resolution=256&count=10"  # the 10-shot sets are not here
     mixdl = dry_run_options(tmp_path, "--flagfile=mixdl_10shot.flags", stand_in)
-    assert mixdl["method_name"] == "mixdl" and mixdl["batch_size"] == 4
-    assert mixdl["fewshot"] == {"mixup_every": 2, "mixup_dist": "dirichlet", "dir_div": 1.0,
-                                "kl_wt": 1000.0, "d_kl_wt": 1.0}
-    method = mixdl["method"]
+    assert mixdl["method"] == "mixdl" and mixdl["batch_size"] == 4
+    method = mixdl["config"]
+    assert {k: method[k] for k in ("mixup_every", "mixup_dist", "dir_div", "kl_wt",
+                                   "d_kl_wt")} == {"mixup_every": 2, "mixup_dist": "dirichlet",
+                                                   "dir_div": 1.0, "kl_wt": 1000.0,
+                                                   "d_kl_wt": 1.0}
     assert method["G_opt"]["lr"] == method["D_opt"]["lr"] == 0.002 and method["r1_gamma"] == 10
     assert method["pl_weight"] == 2 and method["G_reg_interval"] == 4
-    assert method["style_mixing_prob"] == 0.9 and mixdl["ema_kimg"] == 1.25
-    assert mixdl["ema_rampup"] is None and mixdl["total_kimg"] == 600 and mixdl["mirror"]
+    assert method["style_mixing_prob"] == 0.9 and method["ema_kimg"] == 1.25
+    assert method["ema_rampup"] is None and mixdl["schedule"]["total"] == 600
+    assert method["mirror"]
     d = method["D_kwargs"]
     assert d["patch_res"] == [32, 16] and d["patch_heads"] == 4 and d["projection_dim"] == 512
     assert d["channel_base"] == 32768 and d["epilogue_kwargs"]["mbstd_group_size"] == 4
     cdc = dry_run_options(tmp_path, "--flagfile=cdc_ffhq_sketches.flags", stand_in)
-    assert cdc["method_name"] == "cdc" and cdc["total_kimg"] == 20
-    assert cdc["fewshot"] == {"n_train": 10, "subspace_std": 0.1, "subspace_freq": 4,
-                              "feat_const_batch": 4, "kl_wt": 1000.0}
-    assert cdc["method"]["D_kwargs"]["patch_heads"] == 1
-    assert "projection_dim" not in cdc["method"]["D_kwargs"]  # no MixDL projection head
+    assert cdc["method"] == "cdc" and cdc["schedule"]["total"] == 20
+    assert {k: cdc["config"][k] for k in ("n_train", "subspace_std", "subspace_freq",
+                                          "feat_const_batch", "kl_wt")} == {
+        "n_train": 10, "subspace_std": 0.1, "subspace_freq": 4, "feat_const_batch": 4,
+        "kl_wt": 1000.0}
+    assert cdc["config"]["D_kwargs"]["patch_heads"] == 1
+    assert "projection_dim" not in cdc["config"]["D_kwargs"]  # no MixDL projection head
     demo = dry_run_options(tmp_path, "--flagfile=mixdl_demo.flags")
-    assert demo["max_images"] == 10 and demo["method_name"] == "mixdl"
+    assert demo["max_images"] == 10 and demo["method"] == "mixdl"
 
 
 @pytest.mark.parametrize("args,message", [
@@ -116,7 +121,7 @@ def test_fewshot_recipes_dry_run(tmp_path):
     (TINY + ["--ggdr_res=8"], "--ggdr_res: only valid with --reg_type=ggdr"),
     (TINY + ["--method=cdc"], "--init_from: --method=cdc adapts a pretrained generator"),
     (TINY + ["--method=mixdl", "--batch=16"], "--batch: --method=mixdl"),
-    (TINY + ["--method=mixdl", "--n_train=5"], "--n_train: not a setting of --method=mixdl"),
+    (TINY + ["--method=mixdl", "--n_train=5"], "--method=mixdl does not read --n_train"),
 ])
 def test_bad_input_is_a_clear_error(tmp_path, args, message):
     result = run_tool([TRAIN, f"--outdir={tmp_path}", "--dry_run"] + args)

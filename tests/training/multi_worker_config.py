@@ -1,7 +1,7 @@
 """The tiny training configuration shared by the multi-worker test and its worker processes."""
 
 from tfgan_fs.data import open_dataset
-from tfgan_fs.training.options import build_options
+from tfgan_fs.methods import BUILTIN, ResolveEnv
 
 DATA = "builtin:shapes?resolution=16&count=32"
 BATCH = 8
@@ -18,4 +18,5 @@ def tiny_options(num_replicas):
                 ema=0.01,
                 kimg=BATCH * STEPS / 1000, tick=BATCH * STEPS / 1000, snap=1, seed=5,
                 p=0.3, ada_kimg=0.05, augpipe="blit")
-    return build_options(args, open_dataset(DATA).info, num_replicas)
+    return BUILTIN.resolve(args, ResolveEnv(info=open_dataset(DATA).info,
+                                            num_replicas=num_replicas))

@@ -33,7 +33,7 @@ def main(out_dir):
     assert int(trainer.progress.step.numpy()) == STEPS
     weights = {f"{name}/{v.path}": v.numpy() for name, net in trainer.method.networks.items()
                for v in net.weights}
-    weights["augment/p"] = trainer.augment_pipe.p.numpy()
+    weights["augment/p"] = trainer.method.augment_pipe.p.numpy()
     np.savez(out_dir / f"weights-{strategy.cluster_resolver.task_id}.npz", **weights)
 
 

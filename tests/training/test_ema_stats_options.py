@@ -8,11 +8,15 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from tfgan_fs.configs.stylegan2 import CFG_SPECS, cfg_spec
+from resolve_options import build_options
 from tfgan_fs.data.dataset_info import DatasetInfo
+from tfgan_fs.methods import BUILTIN, OptionsError
+from tfgan_fs.methods.spec import RESUMABLE
+from tfgan_fs.methods.stylegan2 import ema_beta
+from tfgan_fs.methods.stylegan2.presets import CFG_SPECS, cfg_spec
 from tfgan_fs.networks import Generator
-from tfgan_fs.training import options as options_lib
-from tfgan_fs.training.ema import ema_beta, make_ema_update
+from tfgan_fs.training.ema import make_ema_update
+from tfgan_fs.training.resume import apply_resume_overrides, check_resume_args
 from tfgan_fs.training.stats import StatsAccumulator, StatsWriter, summarize
 
 
@@ -81,32 +85,32 @@ INFO = DatasetInfo(name="shapes32", resolution=32, channels=3, count=100, num_cl
 
 
 def build(**args):
-    return options_lib.build_options({"data": "builtin:shapes", **args}, INFO, num_replicas=1)
+    return build_options({"data": "builtin:shapes", **args}, INFO, num_replicas=1)
 
 
 def test_build_options_from_auto_preset():
     opts = build()
     assert opts.batch_size == 32 and opts.batch_gpu == 32  # min(4096 // 32, 32)
-    assert opts.method.r1_gamma == pytest.approx(0.0002 * 32 ** 2 / 32)
-    assert opts.method.G_kwargs["synthesis_kwargs"]["channel_base"] == 16384
-    assert opts.method.G_kwargs["mapping_kwargs"]["num_layers"] == 2
-    assert opts.fp32 and opts.method.G_kwargs["synthesis_kwargs"]["num_fp16_res"] == 0
+    assert opts.config.r1_gamma == pytest.approx(0.0002 * 32 ** 2 / 32)
+    assert opts.config.G_kwargs["synthesis_kwargs"]["channel_base"] == 16384
+    assert opts.config.G_kwargs["mapping_kwargs"]["num_layers"] == 2
+    assert opts.config.fp32 and opts.config.G_kwargs["synthesis_kwargs"]["num_fp16_res"] == 0
     assert opts.desc == "shapes32-auto1"
-    assert opts.ema_kimg == 10 and opts.ema_rampup == 0.05
+    assert opts.config.ema_kimg == 10 and opts.config.ema_rampup == 0.05
 
 
 def test_build_options_overrides_and_desc():
     opts = build(cfg="paper256", batch=8, gamma=2.0, kimg=0.5, cond=True, mirror=True,
                  cbase=1024, cmax=64, map=1, glr=0.001, mbstd_group=2, desc="test")
     assert opts.desc == "shapes32-cond-mirror-paper256-batch8-gamma2-kimg0.5-test"
-    assert opts.method.G_opt.lr == 0.001 and opts.method.D_opt.lr == 0.0025
-    assert opts.method.D_kwargs["epilogue_kwargs"]["mbstd_group_size"] == 2
-    assert opts.method.G_kwargs["synthesis_kwargs"]["channel_max"] == 64
+    assert opts.config.G_opt.lr == 0.001 and opts.config.D_opt.lr == 0.0025
+    assert opts.config.D_kwargs["epilogue_kwargs"]["mbstd_group_size"] == 2
+    assert opts.config.G_kwargs["synthesis_kwargs"]["channel_max"] == 64
     cifar = build(cfg="cifar")
-    assert cifar.method.pl_weight == 0 and cifar.method.style_mixing_prob == 0
-    assert cifar.method.D_kwargs["architecture"] == "orig"
-    on_gpu = options_lib.build_options({"data": "x"}, INFO, 1, has_gpu=True)
-    assert not on_gpu.fp32 and on_gpu.method.D_kwargs["conv_clamp"] == 256
+    assert cifar.config.pl_weight == 0 and cifar.config.style_mixing_prob == 0
+    assert cifar.config.D_kwargs["architecture"] == "orig"
+    on_gpu = build_options({"data": "x"}, INFO, 1, has_gpu=True)
+    assert not on_gpu.config.fp32 and on_gpu.config.D_kwargs["conv_clamp"] == 256
 
 
 @pytest.mark.parametrize("args,flag", [
@@ -115,51 +119,51 @@ def test_build_options_overrides_and_desc():
     (dict(max_images=1000), "--max_images"), (dict(snap=0), "--snap"),
 ])
 def test_build_options_errors_name_the_flag(args, flag):
-    with pytest.raises(options_lib.OptionsError, match=flag):
+    with pytest.raises(OptionsError, match=flag):
         build(**args)
 
 
 def test_cond_needs_labels():
     unlabeled = DatasetInfo(name="x", resolution=32, channels=3, count=10, num_classes=0,
                             class_names=None, label_counts=None)
-    with pytest.raises(options_lib.OptionsError, match="--cond.*no labels"):
-        options_lib.build_options({"data": "x", "cond": True}, unlabeled)
+    with pytest.raises(OptionsError, match="--cond.*no labels"):
+        build_options({"data": "x", "cond": True}, unlabeled)
 
 
 def test_options_json_round_trip_and_resume_overrides():
     opts = build(batch=8)
-    again = options_lib.TrainingOptions.from_json(opts.to_json())
+    again = BUILTIN.options_from_json(opts.to_json())
     assert again == opts
-    resumed = options_lib.apply_resume_overrides(again, {"kimg": 2.0, "snap": 3}, 2)
-    assert (resumed.total_kimg, resumed.snap, resumed.batch_gpu) == (2.0, 3, 4)
-    with pytest.raises(options_lib.OptionsError, match="--resume"):
-        options_lib.apply_resume_overrides(again, {}, 3)
+    resumed = apply_resume_overrides(BUILTIN, again, {"kimg": 2.0, "snap": 3}, 2)
+    assert (resumed.schedule.total, resumed.schedule.snap, resumed.batch_gpu) == (2.0, 3, 4)
+    with pytest.raises(OptionsError, match="--resume"):
+        apply_resume_overrides(BUILTIN, again, {}, 3)
 
 
 
 def test_metric_data_option():
     opts = build(batch=8, metric_data="babies/full")
     assert opts.metric_data == "babies/full"
-    assert options_lib.TrainingOptions.from_json(opts.to_json()) == opts
+    assert BUILTIN.options_from_json(opts.to_json()) == opts
     raw = json.loads(opts.to_json())
     del raw["metric_data"]  # a run saved before the option existed
-    assert options_lib.TrainingOptions.from_json(json.dumps(raw)).metric_data is None
+    assert BUILTIN.options_from_json(json.dumps(raw)).metric_data is None
     # It only changes what the metrics compare with: a resumed run may set it.
-    resumed = options_lib.apply_resume_overrides(opts, {"metric_data": "babies/other"}, 1)
+    resumed = apply_resume_overrides(BUILTIN, opts, {"metric_data": "babies/other"}, 1)
     assert resumed.metric_data == "babies/other"
-    assert options_lib.apply_resume_overrides(opts, {}, 1).metric_data == "babies/full"
-    assert "metric_data" in options_lib.RESUMABLE_OVERRIDES
+    assert apply_resume_overrides(BUILTIN, opts, {}, 1).metric_data == "babies/full"
+    assert "metric_data" in RESUMABLE
 
 
 def saved_run(has_gpu=False, **run_args):
     """A run's options and own flags, as its training_options.json and effective.flags hold."""
     run_args = {"data": "builtin:shapes", **run_args}
-    opts = options_lib.build_options(run_args, INFO, num_replicas=1, has_gpu=has_gpu)
-    return options_lib.TrainingOptions.from_json(opts.to_json()), run_args
+    opts = build_options(run_args, INFO, num_replicas=1, has_gpu=has_gpu)
+    return BUILTIN.options_from_json(opts.to_json()), run_args
 
 
 def check_resume(run, **given):
-    options_lib.check_resume_args(run[0], run[1], given, INFO)
+    check_resume_args(BUILTIN, run[0], run[1], given, INFO)
 
 
 def test_resume_accepts_the_runs_own_flags():
@@ -182,10 +186,10 @@ def test_resume_accepts_the_runs_own_flags():
 
 def test_resume_rejects_a_changed_flag_with_both_values():
     run = saved_run(gamma=1.0, cbase=1024)
-    with pytest.raises(options_lib.OptionsError) as err:
+    with pytest.raises(OptionsError) as err:
         check_resume(run, gamma=2.0, cbase=1024, cmax=16, kimg=99.0)
     message = str(err.value)
-    assert "--gamma: the run has 1, given 2 (method.r1_gamma: 1 -> 2)" in message
+    assert "--gamma: the run has 1, given 2 (config.r1_gamma: 1 -> 2)" in message
     assert "--cmax: the run has the default, given 16" in message
     assert len(message.splitlines()) == 4  # --cbase is the run's value, --kimg may change
     assert "Start a new run with --init_from" in message
@@ -194,28 +198,29 @@ def test_resume_rejects_a_changed_flag_with_both_values():
             (dict(desc="x"), "--desc: the run has the default, given x (desc: None -> x)"),
             (dict(fp32=False), "--fp32: the run has the default, given False"),
             (dict(data="builtin:shapes?count=10"), "--data")]:
-        with pytest.raises(options_lib.OptionsError, match=re.escape(flag)):
+        with pytest.raises(OptionsError, match=re.escape(flag)):
             check_resume(run, **given)
-    with pytest.raises(options_lib.OptionsError, match="--p: the run has 0.3, given 0.5"):
+    with pytest.raises(OptionsError, match="--p: the run has 0.3, given 0.5"):
         check_resume(saved_run(aug="fixed", p=0.3), aug="fixed", p=0.5)
     # A run without effective.flags: only the resumable flags can be given.
     check_resume((run[0], None), kimg=3.0, snap=2)
-    with pytest.raises(options_lib.OptionsError, match="no effective.flags.*--gamma"):
+    with pytest.raises(OptionsError, match="no effective.flags.*--gamma"):
         check_resume((run[0], None), gamma=1.0)
 
 
 def test_augment_options():
     opts = build()
-    assert (opts.augment.mode, opts.augment.augpipe, opts.augment.p) == ("ada", "bgc", 0.0)
-    assert (opts.augment.target, opts.augment.ada_kimg, opts.augment.ada_interval) == (
+    augment = opts.config.augment
+    assert (augment.mode, augment.augpipe, augment.p) == ("ada", "bgc", 0.0)
+    assert (augment.target, augment.ada_kimg, augment.ada_interval) == (
         0.6, 500.0, 4)
     fixed = build(aug="fixed", p=0.3, augpipe="bgcfnc", freezed=10)
     assert fixed.desc == "shapes32-auto1-fixed-p0.3-bgcfnc-freezed10"
-    assert fixed.method.D_kwargs["block_kwargs"] == {"freeze_layers": 10}
+    assert fixed.config.D_kwargs["block_kwargs"] == {"freeze_layers": 10}
     # Transfer learning makes ADA react faster (the reference's ada_kimg 100 on resume-from-pkl).
-    assert build(init_from="run").augment.ada_kimg == 100.0
-    assert build(aug="diffaugment").augment.mode == "diffaugment"
-    again = options_lib.TrainingOptions.from_json(fixed.to_json())
+    assert build(init_from="run").config.augment.ada_kimg == 100.0
+    assert build(aug="diffaugment").config.augment.mode == "diffaugment"
+    again = BUILTIN.options_from_json(fixed.to_json())
     assert again == fixed
 
 
@@ -226,7 +231,7 @@ def test_augment_options():
     (dict(ada_kimg=0.0), "--ada_kimg"), (dict(freezed=-1), "--freezed"),
 ])
 def test_augment_option_errors(args, flag):
-    with pytest.raises(options_lib.OptionsError, match=flag):
+    with pytest.raises(OptionsError, match=flag):
         build(**args)
 
 
@@ -234,7 +239,7 @@ def test_check_xla_refuses_the_geometric_pipe():
     info = DatasetInfo(name="d", resolution=64, channels=3, count=100)
     for args in ({"aug": "noaug"}, {"aug": "diffaugment"}, {"augpipe": "blit"},
                  {"aug": "fixed", "p": 0.2, "augpipe": "color"}):
-        options_lib.check_xla(options_lib.build_options({"data": "d", **args}, info))
+        BUILTIN.default.check_xla(build_options({"data": "d", **args}, info))
     for args in ({}, {"aug": "fixed", "p": 0.2, "augpipe": "bgc"}, {"augpipe": "geom"}):
-        with pytest.raises(options_lib.OptionsError, match="--xla: --augpipe=(bgc|geom)"):
-            options_lib.check_xla(options_lib.build_options({"data": "d", **args}, info))
+        with pytest.raises(OptionsError, match="--xla: --augpipe=(bgc|geom)"):
+            BUILTIN.default.check_xla(build_options({"data": "d", **args}, info))

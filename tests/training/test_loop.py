@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
+from resolve_options import build_options
 from tfgan_fs.data import open_dataset
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 from tfgan_fs.training.loop import Trainer, TrainingDivergedError, snapshot_name
-from tfgan_fs.training.options import build_options
 
 DATA = "builtin:shapes?resolution=16&count=64"
 
@@ -41,7 +41,7 @@ def state_values(trainer):
     values.update({f"opt{name}/{i}": v.numpy() for name, opt in m.optimizers.items()
                    for i, v in enumerate(opt.variables)})
     values.update({f"term/{t.name}/{v.name}": v.numpy() for t in m.terms() for v in t.variables})
-    values["augment/p"] = trainer.augment_pipe.p.numpy()
+    values["augment/p"] = trainer.method.augment_pipe.p.numpy()
     return values
 
 
@@ -71,7 +71,7 @@ def test_training_run_writes_the_run_directory(tmp_path):
     assert "Loss/r1_penalty" in lines[0] and "Loss/pl_penalty" in lines[0]
     augment = [r["Progress/augment"] for r in lines]
     assert augment[0] == pytest.approx(0.3) and len(set(augment)) > 1  # ADA moves p
-    assert float(trainer.augment_pipe.p.numpy()) == augment[-1]
+    assert float(trainer.method.augment_pipe.p.numpy()) == augment[-1]
 
     ea = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={
         event_accumulator.TENSORS: 0})
@@ -94,7 +94,8 @@ def test_resume_continues_exactly(tmp_path):
     reference = run(tiny_options(kimg=0.048), tmp_path / "a")
     first = run(tiny_options(kimg=0.02), tmp_path / "b")
     assert int(first.progress.nimg.numpy()) == 20
-    assert float(first.augment_pipe.p.numpy()) != pytest.approx(0.3)  # p moved: it must survive
+    # p moved: it must survive the resume.
+    assert float(first.method.augment_pipe.p.numpy()) != pytest.approx(0.3)
     resumed = run(tiny_options(kimg=0.048), tmp_path / "b", resume=tmp_path / "b")
     assert int(resumed.progress.nimg.numpy()) == 48
     assert resumed.resumed_from.name == "ckpt-000000020"
@@ -117,7 +118,7 @@ def test_ada_raises_p_when_d_overfits(tmp_path):
     signs = [r["Loss/signs/real"] for r in lines]
     assert augment[0] == 0 and augment[-1] > 0.1, augment
     assert max(signs) > 0.6, signs  # the overfitting signal that made p rise
-    assert float(trainer.augment_pipe.p.numpy()) == augment[-1]
+    assert float(trainer.method.augment_pipe.p.numpy()) == augment[-1]
 
 
 def test_init_from_loads_weights_but_not_progress(tmp_path):

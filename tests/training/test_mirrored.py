@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     from tfgan_fs.augment import AugmentPipe, augpipe_kwargs
-    from tfgan_fs.methods import StyleGAN2Config, build_method
+    from tfgan_fs.methods import CDC, CDCConfig, StyleGAN2, StyleGAN2Config
     from tfgan_fs.training.step import make_phase_step
 
     import sys
@@ -30,15 +30,16 @@ SCRIPT = textwrap.dedent("""
     ggdr = variant == "ggdr"  # GGDR: D's decoder and the feature-reconstruction term
     # CDC: anchor and patch-level phases, the frozen source and its distance term.
     fewshot = {"cdc": dict(patch_res=[8, 4], patch_heads=2)}.get(variant, {})
-    cfg = StyleGAN2Config(
+    # CDC's distance term runs, but with weight 0: each replica draws its own noise for its 4
+    # latents, so its value (and gradient) is not replica-invariant.
+    config_class, extra = (CDCConfig, dict(kl_wt=0.0)) if variant == "cdc" else (StyleGAN2Config,
+                                                                                {})
+    cfg = config_class(
         G_kwargs=dict(z_dim=16, w_dim=16, mapping_kwargs=dict(num_layers=1),
                       synthesis_kwargs=dict(channel_base=64, channel_max=8)),
         D_kwargs=dict(channel_base=64, channel_max=8, epilogue_kwargs=dict(mbstd_group_size=2),
                       decoder_res=8 if ggdr else 0, **fewshot),
-        r1_gamma=1.0, reg_type="ggdr" if ggdr else "none", ggdr_res=(8,))
-    # CDC's distance term runs, but with weight 0: each replica draws its own noise for its 4
-    # latents, so its value (and gradient) is not replica-invariant.
-    cdc = dict(kl_wt=0.0)
+        r1_gamma=1.0, reg_type="ggdr" if ggdr else "none", ggdr_res=(8,), **extra)
     rs = np.random.RandomState(0)
     images = rs.randint(0, 255, [8, 8, 8, 3]).astype(np.uint8)
     labels = np.eye(2, dtype=np.float32)[rs.randint(0, 2, 8)]
@@ -47,9 +48,9 @@ SCRIPT = textwrap.dedent("""
         keras.utils.set_random_seed(0)
         with strategy.scope():
             pipe = AugmentPipe(**augpipe_kwargs("bgcfnc"), initial_p=0.5)
-            method = build_method("cdc" if variant == "cdc" else "stylegan2", cfg, cdc, seed=0,
-                                  img_resolution=8, img_channels=3,
-                                  label_distribution=[0.5, 0.5], augment_pipe=pipe)
+            method = (CDC if variant == "cdc" else StyleGAN2)(
+                cfg, img_resolution=8, img_channels=3, label_distribution=[0.5, 0.5],
+                augment_pipe=pipe)
             method.on_init_from()
             method.build_optimizers()
         batch = next(iter(strategy.experimental_distribute_dataset(

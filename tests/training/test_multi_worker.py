@@ -16,7 +16,7 @@ import pytest
 
 from multi_worker_config import DATA, STEPS, tiny_options
 from tfgan_fs.data import open_dataset
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 from tfgan_fs.training.loop import Trainer
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -62,7 +62,7 @@ def wait_all(procs, timeout):
 def network_weights(trainer):
     weights = {f"{name}/{v.path}": v.numpy() for name, net in trainer.method.networks.items()
                for v in net.weights}
-    weights["augment/p"] = trainer.augment_pipe.p.numpy()
+    weights["augment/p"] = trainer.method.augment_pipe.p.numpy()
     return weights
 
 
@@ -90,7 +90,7 @@ def test_two_workers_agree_match_one_process_and_resume(tmp_path):
     # Against one process: float rounding differs (gradients are summed in another order) and
     # Adam turns a rounding-level gradient into a step of up to lr, so a few near-zero-gradient
     # entries may move by ~lr; everything else agrees to 1e-4.
-    lr = tiny_options(1).method.G_opt.lr
+    lr = tiny_options(1).config.G_opt.lr
     diffs = np.concatenate([np.abs(w0[k] - want[k]).ravel() for k in want])
     assert np.mean(diffs > 1e-4) < 0.005 and diffs.max() < 2 * lr * (STEPS + 1), diffs.max()
     assert w0["augment/p"] == pytest.approx(want["augment/p"], abs=1e-6)

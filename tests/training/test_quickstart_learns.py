@@ -23,9 +23,9 @@ import tensorflow as tf
 from shapes_probe import probe_fd, train_probe
 from tfgan_fs import images as image_io
 from tfgan_fs.data import open_dataset
-from tfgan_fs.training import checkpoints
+from tfgan_fs.methods import BUILTIN
+from tfgan_fs.runs import checkpoints
 from tfgan_fs.training.loop import Trainer
-from tfgan_fs.training.options import TrainingOptions
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,7 @@ def test_quickstart_learns(tmp_path):
     run_dir = next((tmp_path / "runs").iterdir())
 
     # The initial generator, rebuilt deterministically from the run's options and seed.
-    options = TrainingOptions.from_json((run_dir / "training_options.json").read_text())
+    options = BUILTIN.options_from_json((run_dir / "training_options.json").read_text())
     initial = Trainer(options, tmp_path / "init", open_dataset(options.data),
                       log=lambda *a: None)
     np.testing.assert_array_equal(initial.generate_grid(),

@@ -28,7 +28,7 @@ from tfgan_fs.convert.errors import ConversionError, UnsupportedNetworkError
 from tfgan_fs.convert.network_pickle import read_network_pickle
 from tfgan_fs.convert.weights import assign_state, expected_names
 from tfgan_fs.networks import Discriminator, Generator
-from tfgan_fs.training.checkpoints import Progress, RunState
+from tfgan_fs.runs.checkpoints import Progress, RunState
 
 NETWORK_KEYS = ("G", "D", "G_ema")
 G_MODULES = {"Generator", "MappingNetwork", "SynthesisNetwork", "SynthesisBlock",

@@ -33,7 +33,9 @@ from tfgan_fs.convert.convert import write_run_dir  # noqa: F401 (the same atomi
 from tfgan_fs.convert.errors import ConversionError
 from tfgan_fs.convert.torch_zip import load_torch_file
 from tfgan_fs.networks import stargan_v2 as nets
-from tfgan_fs.training.checkpoints import NETWORKS_FILE, STATE_PREFIX, find_checkpoint
+from tfgan_fs.networks.fan import FAN
+from tfgan_fs.runs.checkpoints import NETWORKS_FILE, STATE_PREFIX, find_checkpoint
+from tfgan_fs.translation.translator import build_networks
 
 NETWORK_CLASSES = nets.NETWORK_CLASSES
 FAN_KEY = "fan"
@@ -217,12 +219,6 @@ def assign(net, state, name="network", path="checkpoint"):
         variable.assign(value)
 
 
-def build(configs):
-    """{key: built network} from {key: config}."""
-    from tfgan_fs.translation.translator import build_networks  # noqa: PLC0415
-    return build_networks(configs)
-
-
 FAN_FIRST_KEY = "conv1.conv.weight"  # the FAN's CoordConv: (width, 3 + 3 coordinates, 7, 7)
 FAN_LAST_KEY = "l0.weight"  # heatmaps: (num_landmarks + 1, 4 * width, 1, 1)
 
@@ -268,7 +264,6 @@ def fan_state(state, path="wing.ckpt"):
     as the reference's `load_pretrained_weights` keeps only `k in model_weights` (BatchNorm's
     `num_batches_tracked` is among them); info lists them.
     """
-    from tfgan_fs.networks.fan import FAN  # noqa: PLC0415 (only w_hpf > 0 needs it)
     config = infer_fan_config(state, path)
     fan = FAN(name=FAN_KEY, **config).build_for_size()
     params = fan.torch_parameters()
@@ -310,7 +305,7 @@ def convert_checkpoint(source, w_hpf=None, wing=None, require_fan=False):
             "--wing=expr/checkpoints/wing.ckpt (bash download.sh wing), or --allow_no_fan to "
             "convert without it")
     configs = {key: configs[key] for key in NETWORK_CLASSES if key in configs}
-    networks = build(configs)
+    networks = build_networks(configs)
     for key, net in networks.items():
         params = {k: v for k, v in state[key].items() if k != HPF_BUFFER}  # checked above
         assign(net, params, key, str(source))
@@ -335,7 +330,6 @@ def load(run_dir):
     for key, cfg in configs.items():
         cfg = {k: v for k, v in cfg.items() if k != "name"}
         if key == FAN_KEY:
-            from tfgan_fs.networks.fan import FAN  # noqa: PLC0415
             networks[key] = FAN(name=key, **cfg).build_for_size()
             continue
         if key not in NETWORK_CLASSES:

@@ -26,6 +26,9 @@ A folder of images in one sub-folder per domain (`afhq/train/{cat,dog,wild}/*.jp
 `open_domain_dataset`; a dataset converted with `tools/dataset_tool.py --labels=folders` (or any
 labeled dataset, e.g. `builtin:shapes` with its 4 shape classes) works as it is.
 `fixed_domain_samples` gives the fixed, unaugmented, domain-balanced images of snapshot grids.
+
+One module (~470 lines): the sampling of sources and references is one protocol (the
+reference's `data_loader.py`), its parts share the per-domain index tables.
 """
 
 import os

@@ -18,14 +18,10 @@ import keras
 import tensorflow as tf
 
 from tfgan_fs.export.latents import seed_latents
+from tfgan_fs.images import to_uint8_tensor
 from tfgan_fs.export.validation import checked_batch, checked_finite_scalar
 
 SIGNATURE_NAMES = ("serving_default", "from_seeds", "mapping", "synthesis")
-
-
-def to_uint8(images):
-    """Float images in [-1, 1] -> uint8, exactly as `tfgan_fs.images.to_uint8` (NumPy) does."""
-    return tf.cast(tf.clip_by_value(images * 127.5 + 128.0, 0.0, 255.0), tf.uint8)
 
 
 def servable_variables(network):
@@ -88,7 +84,7 @@ class GeneratorExport(tf.Module):
     def _images(self, ws):
         img = self.G.synthesis(ws, noise_mode="const", force_fp32=self._force_fp32)
         img = tf.cast(img, tf.float32)
-        return {"images": to_uint8(img), "images_float": tf.identity(img)}
+        return {"images": to_uint8_tensor(img), "images_float": tf.identity(img)}
 
     def _generate(self, z, c, truncation_psi):
         z = self._z(z)

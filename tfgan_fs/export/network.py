@@ -3,7 +3,7 @@
 import inspect
 
 from tfgan_fs.networks import Generator
-from tfgan_fs.training.checkpoints import CheckpointError, load_network_configs, restore_weights
+from tfgan_fs.runs.checkpoints import CheckpointError, load_network_configs, restore_weights
 
 REFERENCE_IMPL = "ref"
 

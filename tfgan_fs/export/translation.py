@@ -12,7 +12,7 @@ has the same N):
 with x, x_ref [N, img_size, img_size, 3] float32 in [-1, 1] (uint8 pixels u as u / 127.5 - 1;
 values up to X_TOLERANCE outside are accepted, to allow other roundings),
 y [N] int32 target domain indices in [0, num_domains), z [N, latent_dim] float32,
-s and styles [N, style_dim] float32, images [N, img_size, img_size, 3] uint8 (`to_uint8`:
+s and styles [N, style_dim] float32, images [N, img_size, img_size, 3] uint8 (`to_uint8_tensor`:
 clip(images_float * 127.5 + 128) truncated, as StyleGAN2's export and `tfgan_fs.images`) and
 images_float [N, img_size, img_size, 3] float32 (G's output, unclipped, nominally [-1, 1]).
 
@@ -30,14 +30,14 @@ import json
 import pathlib
 import types
 
-import keras
 import tensorflow as tf
 
-from tfgan_fs.export.module import servable_variables, to_uint8
+from tfgan_fs.export.module import servable_variables
 from tfgan_fs.export.validation import (checked_batch, checked_finite, checked_images,
                                         checked_indices)
 from tfgan_fs.export.writer import ExportError, check_destination, write_saved_model
-from tfgan_fs.training.checkpoints import find_checkpoint, load_network_configs
+from tfgan_fs.images import to_uint8_tensor
+from tfgan_fs.runs.checkpoints import find_checkpoint, load_network_configs
 from tfgan_fs.translation import load_translator
 
 TRANSLATOR_SIGNATURE_NAMES = ("serving_default", "translate_latent", "translate_reference",
@@ -70,8 +70,8 @@ def recorded_domain_names(path):
     """(domain names, file) recorded by a run, or (None, None).
 
     Looks for a `domain_names` list in the run dir's training_options.json (top level, or the
-    method settings `fewshot` of a training run), then conversion.json (`path` may be the run
-    dir or one of its checkpoint directories).
+    method's `config` of a training run; `fewshot` in runs made before the method registry),
+    then conversion.json (`path` may be the run dir or one of its checkpoint directories).
     """
     path = pathlib.Path(path)
     run_dirs = [path] if path.is_dir() else []
@@ -84,8 +84,9 @@ def recorded_domain_names(path):
             try:
                 record = json.loads(file.read_text(encoding="utf-8"))
                 names = record.get("domain_names")
-                if names is None and isinstance(record.get("fewshot"), dict):
-                    names = record["fewshot"].get("domain_names") or None  # a training run
+                for key in ("config", "fewshot"):  # a training run (now, before the registry)
+                    if names is None and isinstance(record.get(key), dict):
+                        names = record[key].get("domain_names") or None
             except (ValueError, AttributeError) as err:
                 raise TranslatorExportError(f"{file}: not a JSON object ({err})") from err
             if names is not None:
@@ -192,7 +193,7 @@ class TranslatorExport(tf.Module):
 
     def _translate(self, x, s):
         img = tf.cast(self._nets.translate(x, s), tf.float32)
-        return {"images": to_uint8(img), "images_float": tf.identity(img)}
+        return {"images": to_uint8_tensor(img), "images_float": tf.identity(img)}
 
     def _translate_latent(self, x, y, z):
         x = self._x(x, "x")

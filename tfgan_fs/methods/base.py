@@ -15,7 +15,6 @@ import dataclasses
 import functools
 from typing import Callable, Optional
 
-import numpy as np
 import tensorflow as tf
 
 from tfgan_fs import rng
@@ -130,43 +129,6 @@ class Term(tf.Module):
         raise NotImplementedError
 
 
-@dataclasses.dataclass
-class GenOutput:
-    """Generator forward result: images [N, H, W, C], ws [N, num_ws, w_dim], on request the
-    block features {resolution: NHWC} and the list of every conv layer's output."""
-    img: tf.Tensor
-    ws: tf.Tensor
-    features: Optional[dict] = None
-    layers: Optional[list] = None
-
-
-@dataclasses.dataclass
-class DOutput:
-    """Discriminator forward result: logits [N, 1] and, on request, D's block features, the
-    GGDR decoder's maps and maps augmented together with the images ({resolution: NHWC}),
-    the patch heads' logits (a list of [N, r, r, 1]) with the index of the head drawn for this
-    forward, and the projection head's embedding [N, dim]."""
-    logits: tf.Tensor
-    features: Optional[dict] = None
-    decoder: Optional[dict] = None
-    aligned: Optional[dict] = None
-    patches: Optional[list] = None
-    patch_index: Optional[tf.Tensor] = None
-    embedding: Optional[tf.Tensor] = None
-
-    def per_image(self, fn=tf.identity):
-        """[N]: fn(logits), or with patch logits the mean of fn over the drawn head's patches
-        of each image (so that a mean over images is the mean over all patches, as the
-        references' `softplus(D(x)).mean()` on patch logits). `fn` is elementwise."""
-        if self.patches is None:
-            return tf.reshape(fn(self.logits), [-1])
-        per_head = []
-        for p in self.patches:
-            n = tf.shape(p)[0]
-            per_head.append(tf.reduce_mean(tf.reshape(fn(tf.reshape(p, [-1])), [n, -1]), 1))
-        return tf.gather(tf.stack(per_head), self.patch_index)
-
-
 class StepContext:
     """Per-step, per-phase view of one replica's batch with memoised forward passes.
 
@@ -278,21 +240,25 @@ class StepContext:
 
 
 class Method:
-    """Base class of a GAN recipe: networks, optimizers, EMA pairs, phases and terms.
+    """Base class of a GAN recipe: what the training loop asks of every method.
 
     Subclasses set `networks` (dict name -> Keras model), `optimizers` (dict name -> Keras
-    optimizer), `ema_pairs` (list of (source, target) models), `z_dim`, and implement `phases()`,
-    `terms()`, `run_mapping`, `run_synthesis`, `run_D` and `sample_labels`. Construct a Method
-    inside `strategy.scope()`.
+    optimizer), `ema_pairs` (list of (source, target) models) and implement `phases()`,
+    `terms()`, `make_dataset`, `ema_beta`, `snapshot_inputs`, `snapshot` and `calc_metrics`.
+    Construct a Method inside `strategy.scope()` (its spec's `build` does).
+
+    Attributes:
+        uses_data: Steps read real images (NADA's do not: no dataset, no D).
+        status_stats: {label: stat key} of the loop's status line.
+        divergence_hint: What to try when a loss becomes NaN/inf (the loop's error says it).
     """
 
     networks: dict
     optimizers: dict
     ema_pairs: list
-    z_dim: int
-    uses_data = True  # steps read real images (NADA's do not: no dataset, no D)
-    status_stats = {"G": "Loss/G/loss", "D": "Loss/D/loss"}  # the loop's status line
-    counts_iterations = False  # progress in iterations (NADA), not in kimg of real images
+    uses_data = True
+    status_stats = {"G": "Loss/G/loss", "D": "Loss/D/loss"}
+    divergence_hint = "lower learning rates"
 
     def phases(self):
         raise NotImplementedError
@@ -304,42 +270,13 @@ class Method:
         """The terms that belong to `phase`, in declaration order."""
         return [term for term in self.terms() if term.phase == phase.name]
 
-    def run_mapping(self, z, c, seed, mixing=True):
-        raise NotImplementedError
-
-    def run_synthesis(self, ws, seed, return_features=False, return_layers=False):
-        raise NotImplementedError
-
-    def run_D(self, img, c, seed, return_features=False, return_decoder=False, aligned=None,
-              return_patches=False, return_embedding=False):
-        raise NotImplementedError
-
-    def sample_labels(self, seed, batch_size, batched=True):
-        """Labels [N, c_dim] for generated images; `batched` as `rng.normal`."""
-        raise NotImplementedError
-
-    def generate(self, ctx):
-        """The fakes of `ctx.phase` (GenOutput): by default G(gen_z, gen_c) through
-        `run_mapping` (style mixing) with random noise. Methods whose phases judge other
-        fakes (CDC's anchors, MixDL's mixups) override this."""
-        ws = ctx.run_mapping(ctx.gen_z, ctx.gen_c, "gen")
-        return ctx.run_synthesis(ws, "gen", return_features=ctx.gen_features_needed)
-
-    def snapshot_pictures(self, z, c):
-        """Named uint8 pictures [H, W, 3] the loop saves at every snapshot besides the fakes
-        grid (e.g. GGDR's features); `z`, `c` are fixed latents and labels."""
-        return {}
-
-    # --- What the loop asks of a method (defaults: a z -> image generator `G_ema`) -----------
+    # --- data -----------------------------------------------------------------------------
 
     def make_dataset(self, data, options, start_image, num_parallel_calls=None, shard=None):
-        """The tf.data stream of the batches a step consumes: by default (real images uint8,
-        one-hot labels) of `data` (TrainingData), continuing after `start_image` images;
-        `shard` as `TrainingData.make_dataset` (per-replica rows of each global batch)."""
-        return data.make_dataset(
-            options.batch_size, seed=options.seed, mirror=options.mirror,
-            use_labels=options.cond, max_images=options.max_images, start_image=start_image,
-            num_parallel_calls=num_parallel_calls, shard=shard)
+        """The tf.data stream of the batches a step consumes, of `data` (TrainingData),
+        continuing after `start_image` images; `shard` as `TrainingData.make_dataset`
+        (per-replica rows of each global batch)."""
+        raise NotImplementedError
 
     def batch_inputs(self, batch):
         """(real images float32 in [-1, 1] or None, real labels or None, {name: tensor}) of one
@@ -349,66 +286,45 @@ class Method:
             real_img = tf.cast(real_img, tf.float32) / 127.5 - 1.0
         return real_img, real_c, {}
 
-    def ema_beta(self, options, nimg):
-        """The EMA decay of this step: a half-life of `options.ema_kimg` with ramp-up."""
-        from tfgan_fs.training.ema import ema_beta  # noqa: PLC0415 (training imports methods)
-        return ema_beta(options.batch_size, options.ema_kimg, options.ema_rampup, nimg)
+    # --- what happens around the compiled steps ---------------------------------------------
 
-    def end_iteration(self, step):
-        """Called by the loop after iteration `step` (0-based) ran its phases and the EMA
-        (outside the compiled steps): schedules kept in variables (StarGAN v2's lambda_ds)."""
+    def observe(self, stats):
+        """Called by the loop with the statistics of every phase step it ran (outside the
+        compiled step): controllers that follow the training (ADA's p)."""
+
+    def ema_beta(self, options, nimg):
+        """The EMA decay of this step (`nimg` images seen before it)."""
+        raise NotImplementedError
+
+    def end_iteration(self, step, batch_size):
+        """Called by the loop after iteration `step` (0-based; `batch_size` global) ran its
+        phases and the EMA (outside the compiled steps): schedules and controllers kept in
+        variables (StarGAN v2's lambda_ds, ADA's p)."""
+
+    def progress_stats(self):
+        """{'Progress/...': float} the loop adds to every tick's statistics."""
+        return {}
 
     def init_from(self, path, resolution, log=print):
         """Loads the weights that start a new run (`--init_from`); returns the source path."""
         raise ValueError(f"{type(self).__name__} cannot start from --init_from")
 
+    # --- pictures and metrics ----------------------------------------------------------------
+
     def snapshot_inputs(self, data, seed):
-        """Fixed inputs of the snapshot pictures (the same after a resume): a grid of latents
-        `z`, labels `c` (one class per row for a conditional G) and the grid's size."""
-        from tfgan_fs import images as image_io  # noqa: PLC0415
-        grid_w, grid_h = image_io.grid_shape(self.G_ema.img_resolution)
-        n = grid_w * grid_h
-        z = np.random.RandomState(seed).randn(n, self.z_dim).astype(np.float32)
-        c = np.zeros([n, self.c_dim], np.float32)
-        if self.c_dim:
-            c[np.arange(n), (np.arange(n) // grid_w) % self.c_dim] = 1
-        return {"z": z, "c": c, "grid_w": grid_w, "grid_h": grid_h}
-
-    def fakes_grid(self, fixed, batch_size=32):
-        """'fakes': G_ema samples of the fixed latents (constant noise), one uint8 picture."""
-        from tfgan_fs import images as image_io  # noqa: PLC0415
-        G_ema = self.G_ema
-
-        @tf.function
-        def generate(z, c):
-            return G_ema(z, c, noise_mode="const")
-
-        z, c = fixed["z"], fixed["c"]
-        outputs = [generate(z[i:i + batch_size], c[i:i + batch_size])
-                   for i in range(0, len(z), batch_size)]
-        return image_io.make_grid(image_io.to_uint8(np.concatenate(outputs)), fixed["grid_w"])
+        """Fixed inputs of the snapshot pictures (the same after a resume); a dict with at least
+        `grid_w` and `grid_h`, the shape of the grid of real images saved at the start."""
+        raise NotImplementedError
 
     def snapshot(self, fixed, max_samples=8):
-        """{name: uint8 picture} saved at every snapshot: 'fakes' and `snapshot_pictures`."""
-        n = min(max_samples, len(fixed["z"]))
-        return {"fakes": self.fakes_grid(fixed),
-                **self.snapshot_pictures(fixed["z"][:n], fixed["c"][:n])}
-
-    def open_metric_data(self, spec, info):
-        """The dataset of the metrics' real images (`--metric_data`; None: the training data),
-        checked against the training data's `info`."""
-        from tfgan_fs.metrics.metric_main import open_metric_data  # noqa: PLC0415
-        return open_metric_data(spec, info)
+        """{name: uint8 picture} saved at every snapshot; 'fakes' is the main one."""
+        raise NotImplementedError
 
     def calc_metrics(self, names, context):
-        """[result of each metric in `names`] of the current networks
-        (`tfgan_fs.metrics.metric_main.calc_metric` on G_ema)."""
-        from tfgan_fs.metrics.metric_main import calc_metric  # noqa: PLC0415
-        return [calc_metric(name, self.G_ema, context) for name in names]
+        """[result of each metric in `names`] of the current networks."""
+        raise NotImplementedError
 
-    def on_init_from(self):
-        """Called after G, D and G_ema were loaded from a checkpoint to start a new run (CDC
-        takes its frozen source generator from G_ema here)."""
+    # --- state ---------------------------------------------------------------------------------
 
     def is_buffer(self, variable):
         """Whether `variable` is state copied (not averaged) into the EMA network."""

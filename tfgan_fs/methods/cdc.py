@@ -21,18 +21,23 @@ import tensorflow as tf
 from tfgan_fs import losses
 from tfgan_fs import rng
 from tfgan_fs.methods.base import Phase, Term, TermResult
+from tfgan_fs.methods.fewshot import FewShotConfig, FewShotSpec
+from tfgan_fs.methods.options import setting
 from tfgan_fs.methods.stylegan2 import StyleGAN2
 from tfgan_fs.networks import Generator
 
 
 @dataclasses.dataclass
-class CDCConfig:
-    """CDC's settings (the reference's defaults)."""
-    n_train: int = 10           # anchors
-    subspace_std: float = 0.1   # std of the anchor regions
-    subspace_freq: int = 4      # an anchor step every this many steps
-    feat_const_batch: int = 4   # latents of the distance-consistency term
-    kl_wt: float = 1000.0       # its weight
+class CDCConfig(FewShotConfig):
+    """StyleGAN2 with CDC's settings (the reference's defaults)."""
+    n_train: int = setting(10, "CDC: number of anchor latents (default 10).", at_least=1)
+    subspace_std: float = setting(0.1, "CDC: std of the anchor regions (default 0.1).",
+                                  at_least=0)
+    subspace_freq: int = setting(4, "CDC: an anchor step (image-level D) every N steps "
+                                 "(default 4).", at_least=1)
+    feat_const_batch: int = setting(4, "CDC: latents of the distance-consistency term "
+                                    "(default 4; each row compares a sample with the others).",
+                                    at_least=3)
 
 
 class CrossDomainDistance(Term):
@@ -69,8 +74,7 @@ class CDC(StyleGAN2):
     weights into G, D and G_ema and call `on_init_from()` (the Trainer does on --init_from).
 
     Args:
-        config: StyleGAN2Config; its D_kwargs must give D patch heads.
-        fewshot: CDCConfig.
+        config: CDCConfig (checked by its spec); its D_kwargs must give D patch heads.
         seed: Seed of the anchors.
         Others: as StyleGAN2.
     """
@@ -78,19 +82,13 @@ class CDC(StyleGAN2):
     ANCHOR_PHASES = ("Ganchor", "Danchor")
     snapshot_interpolation = True
 
-    def __init__(self, config, fewshot, *args, seed=0, **kwargs):
-        self.fewshot = fewshot
-        if fewshot.subspace_freq < 1:
-            raise ValueError(f"subspace_freq must be >= 1, got {fewshot.subspace_freq}")
-        if fewshot.feat_const_batch < 3:
-            raise ValueError("feat_const_batch must be >= 3 (each row compares a sample with "
-                             f"the others), got {fewshot.feat_const_batch}")
+    def __init__(self, config, *args, seed=0, **kwargs):
         super().__init__(config, *args, **kwargs)
         self.G_source = Generator.from_config(self.G.get_config() | {"name": "G_source"})
         self.G_source.trainable = False
         self.networks["G_source"] = self.G_source
         self.anchors = tf.Variable(
-            rng.normal(rng.make_seed(seed, "cdc_anchors"), [fewshot.n_train, self.z_dim],
+            rng.normal(rng.make_seed(seed, "cdc_anchors"), [config.n_train, self.z_dim],
                        batched=False), trainable=False, name="anchors")
 
     def on_init_from(self):
@@ -99,7 +97,7 @@ class CDC(StyleGAN2):
             dst.assign(src)
 
     def adversarial_phases(self, net, trainables, lazy_reg):
-        k = self.fewshot.subspace_freq
+        k = self.config.subspace_freq
         phases = [Phase(net + "anchor", net, trainables, k, (0,), lazy=False)]
         if k > 1:
             phases.append(Phase(net + "main", net, trainables, k, tuple(range(1, k)),
@@ -108,17 +106,17 @@ class CDC(StyleGAN2):
 
     def extra_terms(self, phase):
         if phase.name.startswith("G"):
-            return [CrossDomainDistance(phase.name, self.fewshot.kl_wt,
-                                        self.fewshot.feat_const_batch,
+            return [CrossDomainDistance(phase.name, self.config.kl_wt,
+                                        self.config.feat_const_batch,
                                         self.G.synthesis.num_layers)]
         return []
 
     def sample_anchor_latents(self, seed, batch_size):
         """z ~ N(anchor_k, subspace_std^2), k uniform over the anchors (with replacement)."""
-        k = rng.uniform(rng.fold(seed, "index"), [batch_size], 0, self.fewshot.n_train,
+        k = rng.uniform(rng.fold(seed, "index"), [batch_size], 0, self.config.n_train,
                         tf.int32)
         noise = rng.normal(rng.fold(seed, "offset"), [batch_size, self.z_dim])
-        return tf.gather(self.anchors, k) + self.fewshot.subspace_std * noise
+        return tf.gather(self.anchors, k) + self.config.subspace_std * noise
 
     def generate(self, ctx):
         """Anchor steps: G of anchor-region latents without style mixing."""
@@ -130,3 +128,22 @@ class CDC(StyleGAN2):
 
     def checkpoint_items(self):
         return {**super().checkpoint_items(), "cdc_anchors": self.anchors}
+
+
+class CDCSpec(FewShotSpec):
+    """`--method=cdc`: adapt the `--init_from` generator to a few images."""
+
+    name = "cdc"
+    title = ("CDC (Ojha et al., CVPR 2021): adapt the --init_from generator to a few images "
+             "with cross-domain distance consistency")
+    config_class = CDCConfig
+    method_class = CDC
+    cycle_flag = "subspace_freq"
+    default_patch_heads = 1
+    requires_init_from = True
+
+    def method_kwargs(self, options):
+        return {"seed": options.seed}  # the anchors
+
+
+SPEC = CDCSpec()

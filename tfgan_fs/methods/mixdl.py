@@ -25,20 +25,25 @@ import tensorflow as tf
 
 from tfgan_fs import losses
 from tfgan_fs import rng
-from tfgan_fs.methods.base import GenOutput, Phase, Term, TermResult
+from tfgan_fs.methods.base import Phase, Term, TermResult
+from tfgan_fs.methods.fewshot import FewShotConfig, FewShotSpec
+from tfgan_fs.methods.options import setting
 from tfgan_fs.methods.stylegan2 import StyleGAN2
 
 MIXUP_DISTS = ("dirichlet", "gaussian", "uniform")
 
 
 @dataclasses.dataclass
-class MixDLConfig:
-    """MixDL's settings (the reference's defaults)."""
-    mixup_every: int = 2      # --mixup_every: a mixup step every this many steps
-    mixup_dist: str = "dirichlet"  # --gaussian / --uniform in the reference
-    dir_div: float = 1.0      # Dirichlet concentration 1 / dir_div
-    kl_wt: float = 1000.0     # G distance weight
-    d_kl_wt: float = 1.0      # D distance weight
+class MixDLConfig(FewShotConfig):
+    """StyleGAN2 with MixDL's settings (the reference's defaults)."""
+    mixup_every: int = setting(2, "MixDL: a mixup step every N steps (default 2).", at_least=2)
+    mixup_dist: str = setting("dirichlet", "MixDL: distribution of the mixup coefficients "
+                              "(default dirichlet; the reference's --gaussian / --uniform).",
+                              choices=MIXUP_DISTS)
+    dir_div: float = setting(1.0, "MixDL: Dirichlet concentration is 1 / dir_div (default 1).",
+                             above=0)
+    d_kl_wt: float = setting(1.0, "MixDL: weight of D's distance loss (default 1).",
+                             at_least=0)
 
 
 def mixup_coefficients(seed, batch_size, dist="dirichlet", dir_div=1.0):
@@ -71,7 +76,7 @@ class Mixup:
 def draw_mixup(ctx, stream):
     """Fresh z -> single codes w (no style mixing), their mixups alpha @ w, as ws [N, L, C]."""
     method = ctx.method
-    cfg = method.fewshot
+    cfg = method.config
     z = rng.normal(ctx.seed_for(stream + "/z"), [ctx.batch_size, method.z_dim])
     alpha = ctx.memo("mixup/alpha", lambda c: mixup_coefficients(
         c.seed_for("mixup/alpha"), c.batch_size, cfg.mixup_dist, cfg.dir_div))
@@ -135,34 +140,25 @@ class MixDL(StyleGAN2):
     """StyleGAN2 with MixDL's mixup steps (see the module docstring).
 
     Args:
-        config: StyleGAN2Config; its D_kwargs must give D patch heads and a projection head.
-        fewshot: MixDLConfig.
+        config: MixDLConfig (checked by its spec); its D_kwargs must give D patch heads and a
+            projection head.
         Others: as StyleGAN2.
     """
 
     MIX_PHASES = ("Gmix", "Dmix")
     snapshot_interpolation = True
 
-    def __init__(self, config, fewshot, *args, **kwargs):
-        self.fewshot = fewshot
-        if fewshot.mixup_every < 2:
-            raise ValueError(f"mixup_every must be >= 2, got {fewshot.mixup_every}")
-        if fewshot.mixup_dist not in MIXUP_DISTS:
-            raise ValueError(f"mixup_dist must be one of {', '.join(MIXUP_DISTS)}, got "
-                             f"{fewshot.mixup_dist!r}")
-        super().__init__(config, *args, **kwargs)
-
     def adversarial_phases(self, net, trainables, lazy_reg):
-        k = self.fewshot.mixup_every
+        k = self.config.mixup_every
         return [Phase(net + "mix", net, trainables, k, (0,), lazy=False, discriminator="patch"),
                 Phase(net + "main", net, trainables, k, tuple(range(1, k)), lazy=False)]
 
     def extra_terms(self, phase):
         if phase.name == "Gmix":
-            return [MixupGeneratorDistance(phase.name, self.fewshot.kl_wt,
+            return [MixupGeneratorDistance(phase.name, self.config.kl_wt,
                                            self.G.synthesis.num_layers)]
         if phase.name == "Dmix":
-            return [MixupDiscriminatorDistance(phase.name, self.fewshot.d_kl_wt)]
+            return [MixupDiscriminatorDistance(phase.name, self.config.d_kl_wt)]
         return []
 
     def generate(self, ctx):
@@ -171,3 +167,18 @@ class MixDL(StyleGAN2):
             return super().generate(ctx)
         m = ctx.memo("mixup", lambda c: draw_mixup(c, "gen"))
         return ctx.run_synthesis(m.mix_ws, "gen/mixups", return_features=ctx.gen_features_needed)
+
+
+class MixDLSpec(FewShotSpec):
+    """`--method=mixdl`: 10-shot generation from scratch."""
+
+    name = "mixdl"
+    title = ("MixDL (Kong et al., ECCV 2022): few-shot generation from scratch with "
+             "mixup-based distance learning")
+    config_class = MixDLConfig
+    method_class = MixDL
+    cycle_flag = "mixup_every"
+    projection = True
+
+
+SPEC = MixDLSpec()

@@ -16,11 +16,7 @@ import tensorflow as tf
 import tqdm
 
 from tfgan_fs import rng
-
-
-def quantize(images):
-    """float images in [-1, 1] -> uint8 as the reference: clip(x * 127.5 + 128) truncated."""
-    return tf.cast(tf.clip_by_value(images * 127.5 + 128, 0, 255), tf.uint8)
+from tfgan_fs.images import to_uint8_tensor
 
 
 def to_rgb(images):
@@ -137,7 +133,7 @@ def _generated_batches(G, fn, num_items, batch_size, strategy, label_distributio
         else:
             c = tf.zeros([local, 0])
         img = G(z, c, noise_mode="random", noise_seed=rng.fold(batch_seed, "noise"))
-        return fn(quantize(img))
+        return fn(to_uint8_tensor(img))
 
     @tf.function
     def step(batch_seed):

@@ -35,10 +35,11 @@ need a StarGAN v2 translator and validation images and are computed by
 import dataclasses
 import re
 
+from tfgan_fs.translation.grids import NUM_OUTS_PER_DOMAIN
+
 NETWORK_OF = {"fid": "inception", "kid": "inception", "is": "inception", "pr": "vgg16",
               "ppl": "lpips", "fid_translation": "inception", "lpips_translation": "lpips"}
 DIVERSITY_RUNS = 5  # MixDL compute_lpips.py --n_run
-NUM_OUTS_PER_DOMAIN = 10  # clovaai/stargan-v2 main.py --num_outs_per_domain
 TRANSLATION_KINDS = ("fid_translation", "lpips_translation")
 TRANSLATION_MODES = ("latent", "reference")
 TRANSLATION_METRICS = ("fid_latent", "lpips_latent", "fid_reference", "lpips_reference")

@@ -40,6 +40,10 @@ Differences from the reference, all deliberate:
   paper reports the mean of 10 evaluations with different seeds.
 * LPIPS normalises features as f / (sqrt(sum f^2) + 1e-10) (the `lpips` package) instead of the
   reference's f * rsqrt(sum f^2 + 1e-10) (equal up to ~1e-10 relative).
+
+One module (~560 lines, a tenth of them this description): the protocol's draws, its per-task
+loop, the real statistics' cache and the checks of the data are one procedure, as the
+reference's `metrics/eval.py`.
 """
 
 import dataclasses
@@ -49,6 +53,7 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
+from tfgan_fs import images as image_io
 from tfgan_fs.data import DatasetError
 from tfgan_fs.data.domain_pairs import domain_names
 from tfgan_fs.metrics import feature_stats as fs
@@ -56,6 +61,7 @@ from tfgan_fs.metrics.frechet import frechet_distance
 from tfgan_fs.metrics.names import (NUM_OUTS_PER_DOMAIN, TRANSLATION_METRICS,
                                     TRANSLATION_MODES, is_translation_metric, parse_metric)
 from tfgan_fs.metrics.stats_cache import StatsCache, file_fingerprint
+from tfgan_fs.translation.grids import compiled
 
 _LATENT_TAG = 0x7A  # 'z': stream of the latent codes
 _REFERENCE_TAG = 0x72  # 'r': stream of the reference images
@@ -359,73 +365,51 @@ def _real_stats(train_data, detectors, inception, batch_size, cache, train_spec,
     return out
 
 
-class TranslationSampler:
-    """tf.function-compiled translation of uint8 source images in fixed-size chunks.
-
-    Every call is padded to `batch_size` rows (and the result cut back), so each mode is traced
-    once.
-
-    Args:
-        translator: A `tfgan_fs.translation.Translator` (or an object with its methods).
-        batch_size: Rows per compiled call.
-    """
-
-    def __init__(self, translator, batch_size):
-        self.translator = translator
-        self.batch_size = int(batch_size)
-
-        def to_float(x):
-            return tf.cast(x, tf.float32) / 127.5 - 1
-
-        @tf.function(reduce_retracing=True)
-        def latent(x, y, z):
-            return translator.translate(to_float(x), translator.style_latent(z, y))
-
-        @tf.function(reduce_retracing=True)
-        def reference(x, y, x_ref):
-            return translator.translate(to_float(x),
-                                        translator.style_reference(to_float(x_ref), y))
-
-        self._steps = {"latent": latent, "reference": reference}
-
-    def pad(self, *arrays):
-        """Pads each array's rows to `batch_size` by repeating its last row; returns (n, list)."""
-        n = len(arrays[0])
-        if not 1 <= n <= self.batch_size:
-            raise ValueError(f"a chunk has {n} rows, expected 1..{self.batch_size}")
-        out = []
-        for a in arrays:
-            a = tf.convert_to_tensor(a)
-            if n < self.batch_size:
-                a = tf.concat([a, tf.repeat(a[-1:], self.batch_size - n, axis=0)], 0)
-            out.append(a)
-        return n, out
-
-    def translate(self, mode, x_src, trg, code):
-        """G(x_src, s) with s = F_trg(code) (latent) or E_trg(code) (reference).
-
-        Args:
-            mode: 'latent' or 'reference'.
-            x_src: uint8 source images [n, H, W, 3], n <= batch_size.
-            trg: Target domain index.
-            code: z [n, latent_dim] (latent) or uint8 reference images [n, H, W, 3].
-
-        Returns:
-            float32 tensor [n, H, W, 3], the raw generator output.
-        """
-        n, (x, c) = self.pad(x_src, code)
-        y = tf.fill([self.batch_size], tf.constant(int(trg), tf.int32))
-        return self._steps[mode](x, y, c)[:n]
+def pad_rows(batch_size, *arrays):
+    """Pads each array's rows to `batch_size` by repeating its last row; returns (n, list)."""
+    n = len(arrays[0])
+    if not 1 <= n <= batch_size:
+        raise ValueError(f"a chunk has {n} rows, expected 1..{batch_size}")
+    out = []
+    for a in arrays:
+        a = tf.convert_to_tensor(a)
+        if n < batch_size:
+            a = tf.concat([a, tf.repeat(a[-1:], batch_size - n, axis=0)], 0)
+        out.append(a)
+    return n, out
 
 
-def _padded(fn, sampler):
-    """fn compiled once, applied to chunks padded to the sampler's batch size."""
+def _padded(fn, batch_size):
+    """fn compiled once, applied to chunks padded to `batch_size` rows."""
     step = tf.function(fn, reduce_retracing=True)
 
     def call(*arrays):
-        n, padded = sampler.pad(*arrays)
+        n, padded = pad_rows(batch_size, *arrays)
         return step(*padded)[:n]
     return call
+
+
+def translate_chunk(translator, mode, x_src, trg, code):
+    """G(x_src, s) with s = F_trg(code) (latent) or E_trg(code) (reference), through the
+    translator's compiled calls (`translation.grids.compiled`: traced once per image size).
+
+    Args:
+        translator: A Translator.
+        mode: 'latent' or 'reference'.
+        x_src: uint8 source images [n, H, W, 3].
+        trg: Target domain index.
+        code: z [n, latent_dim] (latent) or uint8 reference images [n, H, W, 3].
+
+    Returns:
+        float32 [n, H, W, 3], the raw generator output.
+    """
+    calls = compiled(translator)
+    y = np.full([len(x_src)], int(trg), np.int32)
+    if mode == "latent":
+        style = calls.style_latent(code, y)
+    else:
+        style = calls.style_reference(image_io.to_float(code), y)
+    return calls.translate(image_io.to_float(x_src), style)
 
 
 def calc_translation_metrics(translator, names, train_data=None, val_data=None, detectors=None,
@@ -501,7 +485,6 @@ def calc_translation_metrics(translator, names, train_data=None, val_data=None, 
     check_translation_data(translator, train_data, val_data, need_train=need_fid)
     start_time = time.time()
 
-    sampler = TranslationSampler(translator, batch_size)
     inception = lpips = None
     if need_fid:
         inception = detectors.get("inception", next(s.name for s in specs
@@ -517,9 +500,9 @@ def calc_translation_metrics(translator, names, train_data=None, val_data=None, 
                              f"the {net!r} variant; the StarGAN v2 protocol uses AlexNet LPIPS "
                              "(convert it with tools/convert_lpips.py --net=alex and pass "
                              "--lpips)")
-    feature_fn = (_padded(lambda x: inception(fs.quantize(x))["pool_3"], sampler)
+    feature_fn = (_padded(lambda x: inception(image_io.to_uint8_tensor(x))["pool_3"], batch_size)
                   if need_fid else None)
-    distance_fn = _padded(lpips, sampler) if need_lpips else None
+    distance_fn = _padded(lpips, batch_size) if need_lpips else None
 
     val_images, val_labels = val_data.load_images(val_data.info.count)
     by_domain = [np.flatnonzero(val_labels == d) for d in range(translator.num_domains)]
@@ -543,16 +526,16 @@ def calc_translation_metrics(translator, names, train_data=None, val_data=None, 
                 z = latent_codes(seed, task, len(sources), num_outs, translator.latent_dim)
 
                 def translate(start, stop, k, sources=sources, z=z, task=task):
-                    return sampler.translate("latent", sources[start:stop], task.trg,
-                                             z[start:stop, k])
+                    return translate_chunk(translator, "latent", sources[start:stop],
+                                           task.trg, z[start:stop, k])
             else:
                 ref_images = val_images[by_domain[task.trg]]
                 ref_index = refs[task]
 
                 def translate(start, stop, k, sources=sources, ref_images=ref_images,
                               ref_index=ref_index, task=task):
-                    return sampler.translate("reference", sources[start:stop], task.trg,
-                                             ref_images[ref_index[start:stop, k]])
+                    return translate_chunk(translator, "reference", sources[start:stop],
+                                           task.trg, ref_images[ref_index[start:stop, k]])
             with tqdm.tqdm(total=len(sources), desc=f"{mode} {task.name}", unit="img",
                            leave=False) as bar:
                 out = task_metrics(translate, len(sources), num_outs, batch_size,

@@ -20,6 +20,9 @@ conv1x1 projection when a != b). The input is always resized to 256 x 256.
 Every weight and BatchNorm buffer is listed under the reference's state_dict key
 (`torch_parameters()`), so `wing.ckpt` converts by name (`tfgan_fs.convert.stargan_v2`).
 Stock TF ops only (the masks go into exported SavedModels).
+
+One module (~540 lines) as the reference's `core/wing.py`, ported class by class and read
+beside it.
 """
 
 import keras

@@ -5,6 +5,9 @@ Every block lists its weights under the reference's state_dict keys (`torch_para
 {key: (variable, kind)}, kind 'conv' (OIHW -> HWIO), 'dense' (out,in -> in,out) or 'vector'),
 so official checkpoints convert by name (`tfgan_fs.convert.stargan_v2`). Initialisation is the
 reference's `he_init`: Kaiming normal, fan-in, gain sqrt(2), zero biases.
+
+One module (~500 lines) as the reference's `core/model.py`, ported class by class and read
+beside it.
 """
 
 import math

@@ -10,6 +10,9 @@ feature map's resolution, as GGDR's `get_feat=True` (Lee et al. 2022): for G, `6
 of the 64x64 block after both convolutions (independent of to-RGB); for D, `32` is the output of
 the block that consumes 64x64 inputs. The discriminator can carry GGDR's U-Net decoder
 (`decoder_res`), which predicts G's feature maps from D's features (`return_decoder=True`).
+
+One module of ~800 lines, as NVlabs' `training/networks.py`: G and D share their block
+helpers, and the file is read side by side with the reference it ports class by class.
 """
 
 import numpy as np
@@ -765,14 +768,15 @@ class Discriminator(keras.Model):
 
     def call(self, img, c=None, force_fp32=False, return_features=False, return_decoder=False,
              return_patches=False, return_embedding=False):
-        """Logits [N, 1], followed by what is requested, in this order:
+        """Logits [N, 1] alone, or, when more is requested, a dict with 'logits' and:
 
-        - `return_features`: {resolution: D block output};
-        - `return_decoder`: the GGDR decoder's {resolution: predicted G features} (float32);
-        - `return_patches`: the patch heads' logits, a list of [N, r, r, 1] (float32);
-        - `return_embedding`: the projection head on the fc output, [N, projection_dim].
-
-        Returns `logits` alone when nothing is requested, else a tuple.
+        - 'features' (`return_features`): {resolution: D block output};
+        - 'decoder' (`return_decoder`): the GGDR decoder's {resolution: predicted G features}
+          (float32);
+        - 'patches' (`return_patches`): the patch heads' logits, a list of [N, r, r, 1]
+          (float32);
+        - 'embedding' (`return_embedding`): the projection head on the fc output,
+          [N, projection_dim].
         """
         if return_decoder and not self.decoder_res:
             raise ValueError("return_decoder=True needs a discriminator built with decoder_res")
@@ -797,18 +801,20 @@ class Discriminator(keras.Model):
                                  "pass labels c of shape [N, c_dim]")
             cmap = self.mapping(None, c)
         logits, fc = self.b4(x, img, cmap, return_fc=True)
-        outputs = [logits]
+        if not (return_features or return_decoder or return_patches or return_embedding):
+            return logits
+        outputs = {"logits": logits}
         if return_features:
-            outputs.append(features)
+            outputs["features"] = features
         if return_decoder:
-            outputs.append(self._decode(features))
+            outputs["decoder"] = self._decode(features)
         if return_patches:
             maps = [t for r, t in convs if r in self.patch_res]
-            outputs.append([tf.cast(head(m), tf.float32)
-                            for head, m in zip(self.patch_layers, maps)])
+            outputs["patches"] = [tf.cast(head(m), tf.float32)
+                                  for head, m in zip(self.patch_layers, maps)]
         if return_embedding:
-            outputs.append(tf.cast(self.proj(fc), tf.float32))
-        return tuple(outputs) if len(outputs) > 1 else logits
+            outputs["embedding"] = tf.cast(self.proj(fc), tf.float32)
+        return outputs
 
     def _decode(self, features):
         """GGDR's U-Net decoder: {resolution: map} predicted from D's block features."""

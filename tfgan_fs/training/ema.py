@@ -1,19 +1,7 @@
-"""Exponential moving average of generator weights (Karras et al. 2018; StyleGAN2-ADA loop)."""
+"""Exponential moving averages of networks (Karras et al. 2018): the update the loop runs with
+the decay its method gives (`Method.ema_beta`)."""
 
 import tensorflow as tf
-
-
-def ema_beta(batch_size, ema_kimg, ema_rampup, cur_nimg):
-    """Per-step EMA decay for a half-life of `ema_kimg` thousand images.
-
-    beta = 0.5 ** (batch_size / ema_nimg) with ema_nimg = ema_kimg * 1000, capped at
-    cur_nimg * ema_rampup during the ramp-up (NVlabs training_loop.py). With batch 32 and a
-    10 kimg half-life beta = 0.997784.
-    """
-    ema_nimg = ema_kimg * 1000
-    if ema_rampup is not None:
-        ema_nimg = min(ema_nimg, cur_nimg * ema_rampup)
-    return 0.5 ** (batch_size / max(ema_nimg, 1e-8))
 
 
 def make_ema_update(pairs, is_buffer):

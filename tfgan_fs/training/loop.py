@@ -1,10 +1,13 @@
-"""The training loop: data in, phases run, EMA, ticks, snapshots, checkpoints. No loss math.
+"""The training loop: data in, phases run, EMA, ticks, snapshots, checkpoints. No loss math,
+and no method by name: the method's spec builds it, the method says what happens around steps.
 
 Follows the schedule of NVlabs/stylegan2-ada-pytorch `training_loop.py`: every step fetches one
 global batch of reals and runs each phase due at the step index (`Phase.runs_at`; each phase with
-its own random stream), then updates G_ema. Every `kimg_per_tick` thousand images it prints a
-status line and writes stats.jsonl and TensorBoard scalars; every `snap` ticks (and at the end)
-it writes an image grid and a checkpoint.
+its own random stream), hands its statistics to the method (`Method.observe`), then updates the
+EMA networks and lets the method end the iteration (`Method.end_iteration`: ADA's p, StarGAN v2's
+decay). Every `schedule.tick` (kimg or iterations) it prints a status line and writes
+stats.jsonl and TensorBoard scalars; every `schedule.snap` ticks (and at the end) it writes the
+method's pictures and a checkpoint.
 """
 
 import itertools
@@ -18,12 +21,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_fs import images as image_io
-from tfgan_fs.augment import AdaController, make_augment
-from tfgan_fs.methods import build_method
+from tfgan_fs.methods.registry import BUILTIN
 from tfgan_fs.metrics.detectors import Detectors, require_networks
 from tfgan_fs.metrics.metric_main import MetricContext, report_metric
 from tfgan_fs.metrics.stats_cache import StatsCache, default_cache_dir
-from tfgan_fs.training import checkpoints
+from tfgan_fs.runs import checkpoints
 from tfgan_fs.training.ema import make_ema_update
 from tfgan_fs.training.stats import StatsAccumulator, StatsWriter
 from tfgan_fs.training.step import make_phase_step
@@ -77,26 +79,28 @@ def _gpu_peak_mem_gb():
 
 
 class Trainer:
-    """Builds a run of the options' method (StyleGAN2, MixDL, CDC, NADA) and trains it.
+    """Builds the method of `options` through its spec and trains it.
 
     Args:
         options: TrainingOptions.
         run_dir: Run directory (created by the caller); files are written only by the chief.
-        data: TrainingData (from `tfgan_fs.data.open_dataset`); None for methods that read
-            no data (NADA).
+        data: TrainingData (the spec's `open_data`); None for methods that read no data.
         strategy: tf.distribute strategy (default strategy if None).
         resume: Run dir or checkpoint to continue exactly (weights, optimizers, progress).
-        init_from: Run dir or checkpoint to take G, D and G_ema weights from (fresh progress).
+        init_from: Run dir or checkpoint to take the starting weights from (fresh progress).
         flags_text: The effective command line as flagfile text (saved and shown in TensorBoard).
         jit_compile: Compile the phase steps with XLA.
         detectors: Feature networks for `options.metrics` (default: loaded from
             `options.metric_networks`); checked before training starts.
         log: Function used for status messages.
+        registry: The method Registry that knows `options.method` (default: the built-in one).
     """
 
     def __init__(self, options, run_dir, data, strategy=None, resume=None, init_from=None,
-                 flags_text=None, jit_compile=False, detectors=None, log=print):
+                 flags_text=None, jit_compile=False, detectors=None, log=print, registry=None):
         self.options = options
+        self.spec = (registry or BUILTIN).get(options.method)
+        self.schedule = options.schedule
         self.run_dir = pathlib.Path(run_dir)
         self.data = data
         self.strategy = strategy or tf.distribute.get_strategy()
@@ -104,25 +108,11 @@ class Trainer:
         self.log = log if self.is_chief else (lambda *a, **k: None)
 
         keras.utils.set_random_seed(options.seed)  # deterministic network initialisation
-        aug = options.augment
         with self.strategy.scope():
-            self.augment_pipe = make_augment(aug.mode, aug.augpipe, aug.p)
-            data_kwargs = {}
-            if options.method is not None:  # the StyleGAN2 family builds its G and D for the data
-                data_kwargs = dict(
-                    img_resolution=data.info.resolution, img_channels=data.info.channels,
-                    label_distribution=(data.label_distribution(options.max_images)
-                                        if options.cond else ()),
-                    augment_pipe=self.augment_pipe)
-            self.method = build_method(options.method_name, options.method, options.fewshot,
-                                       seed=options.seed, log=self.log, **data_kwargs)
+            self.method = self.spec.build(options, data, log=self.log)
             self.method.build_optimizers()
-        self.ada = None
-        if aug.mode == "ada":
-            self.ada = AdaController(aug.target, aug.ada_interval, aug.ada_kimg)
         self.progress = checkpoints.Progress()
-        self.state = checkpoints.RunState(self.method, self.progress,
-                                          extras={"ada": self.ada} if self.ada else None)
+        self.state = checkpoints.RunState(self.method, self.progress)
         self.resumed_from = None
         if resume is not None:
             self.resumed_from = self.state.restore(resume)
@@ -130,9 +120,8 @@ class Trainer:
                      f"{self.progress.nimg.numpy() / 1000:.3f}, step "
                      f"{int(self.progress.step.numpy())}")
         elif init_from is not None:
-            self.method.init_from(init_from, data.info.resolution, log=self.log)
-        elif options.method_name == "cdc":
-            raise ValueError("--method=cdc needs --init_from: the source generator to adapt")
+            self.method.init_from(init_from, data.info.resolution if data else None,
+                                  log=self.log)
 
         self.phase_steps = [(phase, make_phase_step(self.method, phase, self.strategy,
                                                     jit_compile=jit_compile,
@@ -156,8 +145,8 @@ class Trainer:
         return MetricContext(data=self.data, data_spec=self.options.data, detectors=detectors,
                              strategy=self.strategy, cache=StatsCache(cache_dir),
                              max_images=self.options.max_images, seed=self.options.seed,
-                             metric_data=self.method.open_metric_data(metric_data,
-                                                                      self.data.info),
+                             metric_data=self.spec.open_metric_data(self.options,
+                                                                    self.data.info),
                              metric_data_spec=metric_data)
 
     def _evaluate_metrics(self, tb_writer, checkpoint):
@@ -196,8 +185,8 @@ class Trainer:
         raise TrainingDivergedError(
             f"training diverged at kimg {self.progress.nimg.numpy() / 1000:.3f}: "
             + ", ".join(f"{k} = {v}" for k, v in sorted(bad.items()))
-            + f". The last good checkpoint is {last}; resume from it with a lower learning "
-            "rate (--glr/--dlr) or a larger R1 weight (--gamma).")
+            + f". The last good checkpoint is {last}; resume from it with "
+            f"{self.method.divergence_hint}.")
 
     def _check_weights_finite(self):
         for net in self.method.networks.values():
@@ -211,17 +200,17 @@ class Trainer:
         self._check_weights_finite()
         nimg = int(self.progress.nimg.numpy())
         if self.is_chief:
-            sub_kimg = self.options.kimg_per_tick * self.options.snap < 1
+            sub_kimg = self.schedule.tick * self.schedule.snap < 1
             pictures = self.method.snapshot(self.snapshot_fixed, SNAPSHOT_PICTURE_SAMPLES)
             step = int(self.progress.step.numpy())
             with tb_writer.as_default(step=nimg):
                 for name, picture in pictures.items():
-                    filename = (f"{name}-iter{step:06d}.png" if self.method.counts_iterations
+                    filename = (f"{name}-iter{step:06d}.png" if self.schedule.unit == "iter"
                                 else snapshot_name(name, nimg, ".png", sub_kimg))
                     image_io.save_image(picture, self.run_dir / filename)
                     tf.summary.image(name, picture[np.newaxis], max_outputs=1)
             tb_writer.flush()
-        return self.state.save(self.run_dir / "checkpoints", keep=self.options.keep_checkpoints,
+        return self.state.save(self.run_dir / "checkpoints", keep=self.schedule.keep,
                                is_chief=self.is_chief)
 
     # ---------------------------------------------------------------------------------------
@@ -269,21 +258,17 @@ class Trainer:
             if phase.runs_at(step):
                 stats = step_fn(*batch, seed)
                 tick_stats.add(stats)
-                if self.ada is not None and "Loss/signs/real" in stats:
-                    self.ada.observe(stats["Loss/signs/real"])
+                self.method.observe(stats)
         nimg = int(self.progress.nimg.numpy())
         self.ema_update(self.method.ema_beta(opts, nimg))
-        self.method.end_iteration(step)
+        self.method.end_iteration(step, opts.batch_size)
         self.progress.nimg.assign(nimg + opts.batch_size)
         self.progress.step.assign(step + 1)
-        if self.ada is not None and (step + 1) % self.ada.interval == 0:
-            self.augment_pipe.p.assign(self.ada.update(float(self.augment_pipe.p.numpy()),
-                                                       opts.batch_size))
         return nimg + opts.batch_size
 
     def run(self):
-        """Trains until `options.total_kimg`; returns a summary dict."""
-        opts = self.options
+        """Trains until `schedule.total`; returns a summary dict."""
+        opts, schedule = self.options, self.schedule
         start_time = time.time()
         tb_writer = stats_writer = None
         if self.is_chief:
@@ -293,13 +278,17 @@ class Trainer:
                 self._write_start_files(tb_writer)
 
         batches = self.make_batches()
-        self.log(f"Training for {opts.total_kimg:g} kimg "
+        self.log(f"Training for {schedule.total:g} {schedule.unit} "
                  f"(batch {opts.batch_size}, {self.strategy.num_replicas_in_sync} replica(s), "
                  f"phases {', '.join(p.name for p, _ in self.phase_steps)})...")
 
-        total_nimg = int(round(opts.total_kimg * 1000))
+        def progress(nimg):  # in images (kimg runs) or iterations
+            return schedule.progress(nimg, int(self.progress.step.numpy()))
+
+        total = schedule.count(schedule.total)
         tick_stats = StatsAccumulator()
         tick_start_nimg = int(self.progress.nimg.numpy())
+        tick_start = progress(tick_start_nimg)
         tick_start_time = time.time()
         maintenance = tick_start_time - start_time
         report_now = self.resumed_from is None  # a new run reports right after its first step
@@ -307,9 +296,9 @@ class Trainer:
         last_ckpt = None
         while True:
             nimg = self.train_step(next(batches), tick_stats)
-            done = nimg >= total_nimg
-            tick_nimg = int(round(opts.kimg_per_tick * 1000))
-            if not (done or report_now or nimg >= tick_start_nimg + tick_nimg):
+            done = progress(nimg) >= total
+            if not (done or report_now or
+                    progress(nimg) >= tick_start + schedule.count(schedule.tick)):
                 continue
             report_now = False
 
@@ -317,6 +306,7 @@ class Trainer:
             tick = int(self.progress.tick.numpy())
             now = time.time()
             sec_per_kimg = (now - tick_start_time) / max(nimg - tick_start_nimg, 1) * 1000
+            sec_per_unit = (now - tick_start_time) / max(progress(nimg) - tick_start, 1)
             means = tick_stats.means()
             self._check_finite(means)
             record = {
@@ -326,21 +316,18 @@ class Trainer:
                 "Timing/sec_per_kimg": sec_per_kimg, "Timing/maintenance_sec": maintenance,
                 "Resources/cpu_mem_gb": _cpu_mem_gb(),
                 "Resources/peak_gpu_mem_gb": _gpu_peak_mem_gb(), **means,
+                **self.method.progress_stats(),
             }
-            augment_p = None
-            if hasattr(self.augment_pipe, "p"):
-                augment_p = float(self.augment_pipe.p.numpy())
-                record["Progress/augment"] = augment_p
             # The first tick of a process includes tracing: no meaningful ETA yet.
-            eta = format_time((total_nimg - nimg) / 1000 * sec_per_kimg) if traced else "--"
+            eta = format_time((total - progress(nimg)) * sec_per_unit) if traced else "--"
             traced = True
             losses = " ".join(f"{label} {means.get(key, float('nan')):<6.3f}"
                               for label, key in self.method.status_stats.items())
-            step = int(self.progress.step.numpy())
-            if self.method.counts_iterations:  # one iteration = one batch
-                sec_per_iter = sec_per_kimg * opts.batch_size / 1000
-                where = f"iter {step:<8d}"
-                speed = f"sec/iter {sec_per_iter:<7.2f}"
+            controls = "".join(f"{key.split('/')[-1]} {value:<5.3f} "
+                               for key, value in self.method.progress_stats().items())
+            if schedule.unit == "iter":  # one iteration = one batch
+                where = f"iter {int(self.progress.step.numpy()):<8d}"
+                speed = f"sec/iter {sec_per_unit:<7.2f}"
             else:
                 where = f"kimg {nimg / 1000:<8.1f}"
                 speed = f"sec/kimg {sec_per_kimg:<7.2f}"
@@ -348,17 +335,18 @@ class Trainer:
                      f"time {format_time(now - start_time):<12s} "
                      f"{speed} "
                      f"loss {losses} "
-                     + (f"augment {augment_p:<5.3f} " if augment_p is not None else "")
+                     + controls
                      + f"cpumem {record['Resources/cpu_mem_gb']:<5.2f} "
                      f"ETA {eta}")
             if stats_writer is not None:
                 stats_writer.write(nimg, {**record, "timestamp": time.time()})
-            if done or tick % opts.snap == 0:
+            if done or tick % schedule.snap == 0:
                 last_ckpt = self._snapshot(tb_writer) or last_ckpt
                 if self.metrics is not None:
                     self._evaluate_metrics(tb_writer, last_ckpt)
             self.progress.tick.assign(tick + 1)
             tick_start_nimg = nimg
+            tick_start = progress(nimg)
             tick_start_time = time.time()
             maintenance = tick_start_time - now
             if done:
@@ -367,7 +355,7 @@ class Trainer:
         if stats_writer is not None:
             stats_writer.close()
             tb_writer.close()
-        done_at = (f"{int(self.progress.step.numpy())} iterations" if self.method.counts_iterations
+        done_at = (f"{int(self.progress.step.numpy())} iterations" if schedule.unit == "iter"
                    else f"{nimg / 1000:g} kimg")
         self.log(f"Done: {done_at} in {format_time(time.time() - start_time)}; "
                  f"checkpoint {last_ckpt}")

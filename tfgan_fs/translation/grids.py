@@ -18,11 +18,8 @@ uint8 (`tfgan_fs.images.to_uint8`, the reference's rounding). The network calls 
 cut into chunks of `batch_size`. `snapshot_pictures` gives the pictures training saves.
 """
 
-import os
-import pathlib
 
 import numpy as np
-import PIL.Image
 import tensorflow as tf
 
 from tfgan_fs import images as image_io
@@ -402,35 +399,6 @@ def interpolation_frames(translator, x_src, x_ref, y_ref, alphas=None, hold=VIDE
     return np.stack(list(iter_interpolation_frames(
         translator, x_src, x_ref, y_ref, alphas=alphas, hold=hold, margin=margin,
         tile_size=tile_size, batch_size=batch_size, progress=progress)))
-
-
-def save_gif(frames, path, duration_ms=VIDEO_FRAME_MS, loop=True):
-    """Writes uint8 frames (any iterable of [H, W, 3] arrays, e.g. `iter_interpolation_frames`)
-    as an animated GIF through a temporary file.
-
-    As `tfgan_fs.images.save_gif`, but the frames are taken one at a time and reduced to their
-    palette images (one byte a pixel) as they come, never holding all RGB frames at once; each
-    frame gets its own 256-colour palette by fast octree quantisation (about 40 times faster
-    than Pillow's default median cut, which takes seconds per frame of a large grid).
-    """
-    path = pathlib.Path(path)
-    frames = iter(frames)
-    first = next(frames, None)
-    if first is None:
-        raise ValueError(f"{path}: no frames to write")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    options = {"loop": 0} if loop else {}
-    def palette_image(frame):
-        return PIL.Image.fromarray(np.asarray(frame, np.uint8)).quantize(
-            256, method=PIL.Image.Quantize.FASTOCTREE)
-
-    try:
-        palette_image(first).save(tmp, format="GIF", save_all=True, duration=int(duration_ms),
-                                  append_images=(palette_image(f) for f in frames), **options)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ import keras
 import tensorflow as tf
 
 from tfgan_fs.networks import stargan_v2 as nets
-from tfgan_fs.training.checkpoints import STATE_PREFIX, load_network_configs
+from tfgan_fs.networks.fan import FAN
+from tfgan_fs.runs.checkpoints import STATE_PREFIX, load_network_configs
 
 TRAINED_KEYS = ("generator", "mapping_network", "style_encoder", "discriminator")
 EMA_SUFFIX = "_ema"
@@ -134,7 +135,6 @@ def load_translator(path, ema=True, log=None):
     trackables = {k: networks[k] for k in keys.values()}
     fan = None
     if "fan" in configs:
-        from tfgan_fs.networks.fan import FAN  # noqa: PLC0415 (only CelebA-HQ runs have one)
         fan = FAN.from_config(configs["fan"])
         fan.build_for_size()
         trackables["fan"] = fan

@@ -19,48 +19,24 @@ survives `--resume` (the reference restarts it from the flag). Adam (PyTorch's, 
 weight decay) for each network, lr 1e-4 (F: 1e-6), betas (0, 0.99); EMA 0.999 of G, F, E.
 """
 
-import dataclasses
-from typing import Optional
+import pathlib
 
 import numpy as np
 import tensorflow as tf
 
 from tfgan_fs import losses
 from tfgan_fs import rng
+from tfgan_fs.convert.stargan_v2 import convert_wing
+from tfgan_fs.data.domain_pairs import fixed_domain_samples, make_domain_pair_dataset
 from tfgan_fs.methods.base import Method, Phase, Term, TermResult
 from tfgan_fs.methods.optimizers import TorchAdam
+from tfgan_fs.metrics.translation import calc_translation_metrics
 from tfgan_fs.networks import stargan_v2 as nets
+from tfgan_fs.runs.checkpoints import STATE_PREFIX, load_network_configs
+from tfgan_fs.translation import grids, load_translator
 from tfgan_fs.translation.translator import EMA_SUFFIX, INFERENCE_KEYS, TRAINED_KEYS, Translator
 
 MODES = ("latent", "ref")
-
-
-@dataclasses.dataclass
-class StarGANv2Config:
-    """Hyperparameters of StarGAN v2 (defaults are the reference's `main.py`)."""
-    img_size: int = 256
-    num_domains: int = 2
-    latent_dim: int = 16
-    hidden_dim: int = 512
-    style_dim: int = 64
-    w_hpf: float = 1.0
-    max_conv_dim: int = 512
-    dim_in: Optional[int] = None  # first channel count; None = the reference's 2**14 // img_size
-    lambda_reg: float = 1.0
-    lambda_sty: float = 1.0
-    lambda_ds: float = 1.0
-    lambda_cyc: float = 1.0
-    ds_iter: int = 100000
-    lr: float = 1e-4
-    f_lr: float = 1e-6
-    beta1: float = 0.0
-    beta2: float = 0.99
-    weight_decay: float = 1e-4
-    ema_beta: float = 0.999
-    randcrop_prob: float = 0.5
-    ref_step_style_encoder: bool = False
-    wing: Optional[str] = None
-    domain_names: tuple = ()
 
 
 def build_networks(config, suffix=""):
@@ -196,15 +172,12 @@ class StarGANv2(Method):
     """
 
     status_stats = {"G": "Loss/G/latent_adv", "D": "Loss/D/loss", "cyc": "Loss/G/latent_cyc"}
-    counts_iterations = True
-    z_dim = 0
-    c_dim = 0
+    divergence_hint = "a lower learning rate (--lr)"
 
     def __init__(self, config, fan=None, log=print):
         cfg = self.config = config
         if cfg.w_hpf > 0 and fan is None:
-            raise ValueError(f"w_hpf {cfg.w_hpf:g} needs the FAN's face masks: give --wing "
-                             "(the official wing.ckpt); AFHQ-style runs use --w_hpf=0")
+            raise ValueError(f"a generator with w_hpf {cfg.w_hpf:g} needs the FAN (fan=...)")
         self.fan = fan
         self.networks = {**build_networks(cfg), **build_networks(cfg, EMA_SUFFIX)}
         for key in INFERENCE_KEYS:  # EMA starts equal to the trained networks
@@ -300,7 +273,6 @@ class StarGANv2(Method):
         """Class-balanced sources and same-domain reference pairs (`domain_pairs`); each
         reference keeps one partner x_ref2 for the whole run, as the reference's
         ReferenceDataset pairs the files of a domain with a permutation of them."""
-        from tfgan_fs.data.domain_pairs import make_domain_pair_dataset  # noqa: PLC0415
         return make_domain_pair_dataset(
             data, options.batch_size, seed=options.seed, img_size=self.config.img_size,
             randcrop_prob=self.config.randcrop_prob,
@@ -310,7 +282,7 @@ class StarGANv2(Method):
     def ema_beta(self, options, nimg):
         return self.config.ema_beta
 
-    def end_iteration(self, step):
+    def end_iteration(self, step, batch_size):
         """lambda_ds -= initial / ds_iter while it is > 0 (the reference's decay, in float64
         as Python's)."""
         cfg = self.config
@@ -325,8 +297,6 @@ class StarGANv2(Method):
     def init_from(self, path, resolution, log=print):
         """G, F, E (and their EMA copies) and D, where present, from a StarGAN v2 run or a
         converted official checkpoint (`nets_ema` only: D starts fresh)."""
-        from tfgan_fs.training.checkpoints import (STATE_PREFIX,  # noqa: PLC0415
-                                                   load_network_configs)
         ckpt, configs = load_network_configs(path)
         mapping = {}
         for key in TRAINED_KEYS:
@@ -359,7 +329,6 @@ class StarGANv2(Method):
 
     def snapshot_inputs(self, data, seed):
         """Fixed sources (balanced over domains), references and latents of the snapshot grids."""
-        from tfgan_fs.data.domain_pairs import fixed_domain_samples  # noqa: PLC0415
         n = 2 * self.config.num_domains if self.config.num_domains <= 4 else self.config.num_domains
         x_src, y_src = fixed_domain_samples(data, n, seed, self.config.img_size)
         x_ref, y_ref = fixed_domain_samples(data, n, seed + 1, self.config.img_size)
@@ -369,7 +338,6 @@ class StarGANv2(Method):
 
     def snapshot(self, fixed, max_samples=8):
         """'fakes' (latent-guided grid), 'translate_reference' and 'cycle' of the EMA nets."""
-        from tfgan_fs.translation import grids  # noqa: PLC0415
         if "translator" not in fixed:  # one Translator: its compiled calls are traced once
             fixed["translator"] = self.translator()
         pictures = grids.snapshot_pictures(fixed["translator"], fixed["x_src"], fixed["y_src"],
@@ -378,26 +346,9 @@ class StarGANv2(Method):
         pictures["fakes"] = pictures.pop("translate_latent")
         return pictures
 
-    def open_metric_data(self, spec, info):
-        """The validation images (`--val_data`), with the training data's domains."""
-        from tfgan_fs.data import DatasetError  # noqa: PLC0415
-        from tfgan_fs.data.domain_pairs import domain_names, open_domain_dataset  # noqa: PLC0415
-        if spec is None:
-            return None
-        try:
-            data = open_domain_dataset(spec)
-        except DatasetError as err:
-            raise DatasetError(f"--val_data: {err}") from None
-        if data.info.num_classes != self.config.num_domains:
-            raise DatasetError(f"--val_data={spec} has {data.info.num_classes} domains "
-                               f"{list(domain_names(data))}, the training data "
-                               f"{self.config.num_domains} {list(self.config.domain_names)}")
-        return data
-
     def calc_metrics(self, names, context):
         """The reference's evaluation protocol on the EMA networks (one translation pass per
         mode for all of `names`)."""
-        from tfgan_fs.metrics.translation import calc_translation_metrics  # noqa: PLC0415
         return calc_translation_metrics(self.translator(), list(names), context)["per_metric"]
 
     def checkpoint_items(self):
@@ -409,15 +360,10 @@ class StarGANv2(Method):
 
 def load_fan(path, log=print):
     """The FAN of `--wing`: the official wing.ckpt, or a run dir converted with it."""
-    import pathlib  # noqa: PLC0415
-    if path is None:
-        raise ValueError("w_hpf > 0 needs the FAN: give --wing=wing.ckpt")
     if pathlib.Path(path).is_dir():
-        from tfgan_fs.translation import load_translator  # noqa: PLC0415
         fan = load_translator(path).fan
         if fan is None:
             raise ValueError(f"--wing={path}: the run has no FAN (convert with --wing)")
         return fan
-    from tfgan_fs.convert.stargan_v2 import convert_wing  # noqa: PLC0415
     log(f"Loading the FAN from {path}")
     return convert_wing(path)[0]

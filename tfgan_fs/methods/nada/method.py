@@ -34,9 +34,7 @@ different layers); a layer left out of a step is skipped by Adam as in PyTorch >
 previously trained layer's second moment, never its weights since beta1 = 0).
 """
 
-import dataclasses
 import pathlib
-from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -44,36 +42,17 @@ import tensorflow as tf
 from tfgan_fs import images as image_io
 from tfgan_fs import losses
 from tfgan_fs import rng
-from tfgan_fs.methods.base import Method, Phase, Term, TermResult
-from tfgan_fs.methods.optimizers import SelectiveAdam, lazy_regularization_adam
-from tfgan_fs.methods.optimizers import AdamConfig
+from tfgan_fs.clip import ClipModel, compose, preprocess_pil
+from tfgan_fs.convert import convert_pickle
+from tfgan_fs.methods.base import Phase, Term, TermResult
+from tfgan_fs.methods.generator_method import GeneratorMethod
+from tfgan_fs.methods.nada.config import PHASES, style_images
+from tfgan_fs.methods.optimizers import AdamConfig, SelectiveAdam, lazy_regularization_adam
 from tfgan_fs.networks import Generator
+from tfgan_fs.runs.checkpoints import load_network
 
-PHASES = ("default", "texture", "shape", "no_fine", "shape_expanded", "all")
 LAYER_SELECTION_LR = 0.01    # SGD on the W+ copy
 REFERENCE_REG_RATIO = 4 / 5  # g_reg_every / (g_reg_every + 1) with g_reg_every = 4
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
-
-
-@dataclasses.dataclass
-class NADAConfig:
-    """StyleGAN-NADA's settings (defaults: the reference's `train_options.py`)."""
-    network: str = ""                # source generator: run dir, checkpoint or network pickle
-    source_class: str = "dog"
-    target_class: str = "cat"
-    clip_models: tuple = ("clip_vit_base_patch32",)
-    clip_model_weights: tuple = (1.0,)
-    phase: str = "default"
-    auto_layer_k: int = 1
-    auto_layer_iters: int = 1
-    auto_layer_batch: int = 8
-    lr: float = 0.002
-    mixing: float = 0.0
-    lambda_direction: float = 1.0
-    lambda_global: float = 0.0
-    style_img_dir: Optional[str] = None
-    img2img_batch: int = 16
-    sample_truncation: float = 0.7
 
 
 def synthesis_layer_groups(G):
@@ -116,9 +95,6 @@ def layer_variables(layer):
 def load_source_generator(network, log=print):
     """The source generator (G_ema) of a run dir / checkpoint, or of a StyleGAN2-ADA pickle
     converted in memory (`tools/convert_pkl.py` writes it as a run dir once)."""
-    from tfgan_fs.convert import convert_pickle  # noqa: PLC0415
-    from tfgan_fs.training.checkpoints import load_network  # noqa: PLC0415
-
     path = pathlib.Path(network)
     if not path.exists():
         raise FileNotFoundError(
@@ -134,17 +110,6 @@ def _copy_generator(source, name):
     for dst, src in zip(G.weights, source.weights):
         dst.assign(src)
     return G
-
-
-def style_images(directory):
-    """Sorted image files (png/jpg/jpeg) of `--style_img_dir`."""
-    path = pathlib.Path(directory)
-    if not path.is_dir():
-        raise FileNotFoundError(f"--style_img_dir {directory} is not a directory")
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
-    if not files:
-        raise FileNotFoundError(f"--style_img_dir {directory} has no .png/.jpg/.jpeg images")
-    return files
 
 
 class ClipLoss(Term):
@@ -185,11 +150,11 @@ class ClipLoss(Term):
         return TermResult(loss, stats)
 
 
-class NADA(Method):
+class NADA(GeneratorMethod):
     """StyleGAN-NADA (see the module docstring). Build inside `strategy.scope()`.
 
     Args:
-        config: NADAConfig.
+        config: NADAConfig (checked by its spec).
         clip_models: [(ClipModel, weight)] with nonzero weights (`load_clip_models`).
         seed: Seed of the image-target source samples.
         source: The source generator (default: loaded from `config.network`).
@@ -198,7 +163,7 @@ class NADA(Method):
 
     status_stats = {"clip": "Loss/G/loss"}
     uses_data = False
-    counts_iterations = True
+    divergence_hint = "a lower learning rate (--lr)"
 
     def __init__(self, config, clip_models, seed=0, source=None, log=print):
         if not clip_models:
@@ -215,10 +180,7 @@ class NADA(Method):
         self.clip_models = list(clip_models)
 
         selecting = config.auto_layer_iters > 0
-        num_ws = self.G.num_ws
-        if selecting and not 1 <= config.auto_layer_k <= num_ws:
-            raise ValueError(f"auto_layer_k must be between 1 and the generator's {num_ws} "
-                             f"W+ entries, got {config.auto_layer_k}")
+        config.check_num_ws(self.G.num_ws)  # a pickle's is known only once it is converted
         layers = selection_candidates(self.G) if selecting else phase_layers(self.G,
                                                                              config.phase)
         self.group_names = [self._layer_name(layer) for layer in layers]
@@ -255,8 +217,6 @@ class NADA(Method):
 
     def _directions(self, seed, log):
         """[1, D] target direction per CLIP model: text templates, or `style_img_dir`."""
-        from tfgan_fs.clip import compose, preprocess_pil  # noqa: PLC0415
-
         cfg = self.config
         if not cfg.style_img_dir:
             return [losses.text_direction(clip.encode_texts(compose(cfg.source_class)),
@@ -346,8 +306,8 @@ class NADA(Method):
         pictures = image_io.to_uint8(np.concatenate([before, after]))
         return {"nada": image_io.make_grid(pictures, len(z))}
 
-    def is_buffer(self, variable):
-        return False
+    def ema_beta(self, options, nimg):
+        return 0.0  # no EMA pairs
 
     def checkpoint_items(self):
         return {"G": self.G, "G_frozen": self.G_frozen, "G_ema": self.G,
@@ -357,12 +317,8 @@ class NADA(Method):
 
 def load_clip_models(names, weights, log=print):
     """[(ClipModel, weight)] for the models with nonzero weight (a zero weight drops a model
-    from the loss and from layer selection, as the reference)."""
-    from tfgan_fs.clip import ClipModel  # noqa: PLC0415
-
-    if len(names) != len(weights):
-        raise ValueError(f"--clip_model_weights has {len(weights)} value(s) for "
-                         f"{len(names)} --clip_models")
+    from the loss and from layer selection, as the reference); the counts and weights are
+    checked by `NADAConfig.validate`."""
     models = []
     for name, weight in zip(names, weights):
         if float(weight) == 0.0:
@@ -370,6 +326,4 @@ def load_clip_models(names, weights, log=print):
             continue
         log(f"Loading CLIP {name} (weight {float(weight):g})...")
         models.append((ClipModel.from_preset(name), float(weight)))
-    if not models:
-        raise ValueError("every --clip_model_weights is 0: at least one CLIP model must count")
     return models

@@ -33,19 +33,23 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_fs.benchmarks.train_step import _peak_memory_gb
+from tfgan_fs.clip import ClipModel
+from tfgan_fs.clip.random_clip import random_clip
 from tfgan_fs.data.dataset_info import DatasetInfo
+from tfgan_fs.methods.nada import NADA, SPEC, NADAConfig
+from tfgan_fs.methods.spec import ResolveEnv
+from tfgan_fs.methods.stylegan2.config import resolve_stylegan2
+from tfgan_fs.networks import Generator
 from tfgan_fs.ops import custom_ops_available
-from tfgan_fs.training import options as options_lib
+from tfgan_fs.training.step import make_phase_step
 from tfgan_fs.training.strategy import make_strategy
 
+OP = SPEC.name  # --op=nada: one step of the method of this name
 SOURCE_CFG = "paper256"  # the FFHQ-256 transfer source (stylegan2-ada-pytorch `ffhq256` pickle)
 SOURCE_CLASS, TARGET_CLASS = "photo", "sketch"  # the README command's texts
 
 def build_clip(size, seed=0):
     """A ClipModel of `size` ('vit_b32' or 'tiny') with random weights and a small tokenizer."""
-    from tfgan_fs.clip import ClipModel  # noqa: PLC0415
-    from tfgan_fs.clip.random_clip import random_clip  # noqa: PLC0415
-
     backbone, preprocessor = random_clip(size, seed)
     return ClipModel(backbone, preprocessor, name=f"random_{size}")
 
@@ -55,14 +59,12 @@ def source_kwargs(res, impl, fp32, has_gpu):
     info = DatasetInfo(name="ffhq", resolution=res, channels=3, count=70000)
     args = {"data": "unused", "cfg": SOURCE_CFG, "aug": "noaug", "impl": impl,
             "fp32": True if fp32 else None}
-    options = options_lib.build_options(args, info, num_replicas=1, has_gpu=has_gpu)
-    return dict(options.method.G_kwargs, c_dim=0, img_resolution=res, img_channels=3)
+    resolved = resolve_stylegan2(args, ResolveEnv(info=info, has_gpu=has_gpu))
+    return dict(resolved.config.G_kwargs, c_dim=0, img_resolution=res, img_channels=3)
 
 
 def build_source(kwargs, seed=0):
     """A random generator of `kwargs`, built (its weights exist)."""
-    from tfgan_fs.networks import Generator  # noqa: PLC0415
-
     keras.utils.set_random_seed(seed)
     G = Generator(**kwargs, name="G_ema")
     G(np.zeros([1, G.z_dim], np.float32), np.zeros([1, G.c_dim], np.float32))
@@ -94,7 +96,7 @@ def run(settings):
     rows = []
     for impl in settings.impl:
         if impl == "custom" and not custom_ops_available()["loaded"]:
-            rows.append({"op": "nada", "impl": impl, "skipped": "custom ops not built "
+            rows.append({"op": OP, "impl": impl, "skipped": "custom ops not built "
                          "(python tools/build_ops.py)"})
             continue
         kwargs = source_kwargs(settings.res, impl, settings.fp32, has_gpu)
@@ -102,7 +104,7 @@ def run(settings):
             source = build_source(kwargs)
         for iters in settings.auto_layer_iters:
             row = _measure(settings, strategy, clip, source, iters)
-            rows.append({"op": "nada", "impl": impl, "res": settings.res,
+            rows.append({"op": OP, "impl": impl, "res": settings.res,
                          "batch": settings.batch, "replicas": replicas, **row,
                          "fp16_res": kwargs["synthesis_kwargs"]["num_fp16_res"],
                          "xla": settings.xla, "strategy": settings.strategy,
@@ -113,9 +115,6 @@ def run(settings):
 
 
 def _measure(settings, strategy, clip, source, auto_layer_iters):
-    from tfgan_fs.methods.nada import NADA, NADAConfig  # noqa: PLC0415
-    from tfgan_fs.training.step import make_phase_step  # noqa: PLC0415
-
     num_ws = source.num_ws
     k = settings.auto_layer_k or num_ws
     cfg = NADAConfig(network="random", source_class=SOURCE_CLASS, target_class=TARGET_CLASS,

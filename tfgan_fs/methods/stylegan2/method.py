@@ -11,163 +11,25 @@ With `reg_type='ggdr'` (Lee et al., ECCV 2022) D carries a U-Net decoder (`decod
 generated images it judges.
 """
 
-import dataclasses
-from typing import Optional
-
 import numpy as np
 import tensorflow as tf
 
-from tfgan_fs import distribute
 from tfgan_fs import feature_pictures
 from tfgan_fs import images
 from tfgan_fs import interpolation
-from tfgan_fs import losses
 from tfgan_fs import rng
-from tfgan_fs.methods.base import DOutput, GenOutput, Method, Phase, Term, TermResult
-from tfgan_fs.methods.optimizers import AdamConfig, lazy_regularization_adam
+from tfgan_fs.methods.base import Phase
+from tfgan_fs.methods.generator_method import DOutput, GenOutput, GeneratorMethod
+from tfgan_fs.methods.optimizers import lazy_regularization_adam
+from tfgan_fs.methods.stylegan2.config import ema_beta
+from tfgan_fs.methods.stylegan2.terms import (DiscriminatorMainLoss, GeneratorMainLoss, GGDRLoss,
+                                              PathLengthPenalty, R1Penalty)
 from tfgan_fs.networks import Discriminator, Generator
+from tfgan_fs.runs import checkpoints
 
 BUFFER_NAMES = ("w_avg", "noise_const")
 INTERP_KEYFRAMES = 4  # snapshot 'interp': rows of W-space interpolation between 4 latents
 INTERP_STEPS = 8
-
-
-@dataclasses.dataclass
-class StyleGAN2Config:
-    """Hyperparameters of the StyleGAN2 recipe (defaults are the reference's)."""
-    G_kwargs: dict
-    D_kwargs: dict
-    G_opt: AdamConfig = AdamConfig()
-    D_opt: AdamConfig = AdamConfig()
-    r1_gamma: float = 10.0
-    pl_weight: float = 2.0
-    pl_batch_shrink: int = 2
-    pl_decay: float = 0.01
-    style_mixing_prob: float = 0.9
-    G_reg_interval: Optional[int] = 4
-    D_reg_interval: Optional[int] = 16
-    reg_type: str = "none"
-    ggdr_res: tuple = (64,)
-    ggdr_weight: float = 10.0
-
-
-def _score_stats(out, kind):
-    """'Loss/scores/{kind}' and 'Loss/signs/{kind}' of a D output (patch means on patches)."""
-    return {f"Loss/scores/{kind}": out.per_image(), f"Loss/signs/{kind}": out.per_image(tf.sign)}
-
-
-class GeneratorMainLoss(Term):
-    """Non-saturating logistic loss softplus(-D(G(z))) (Gmain). On a patch-level phase D's
-    logits are per patch and the loss is their mean (CDC/MixDL relaxed realism)."""
-
-    def __call__(self, ctx):
-        loss = ctx.fake.per_image(losses.generator_ns_loss)
-        stats = {**_score_stats(ctx.fake, "fake"), "Loss/G/loss": loss}
-        if ctx.phase.discriminator == "patch":
-            stats["Loss/G/patch"] = loss
-        return TermResult(loss, stats)
-
-
-class DiscriminatorMainLoss(Term):
-    """Logistic loss softplus(D(G(z))) + softplus(-D(x)) (Dmain), per patch on a patch-level
-    phase."""
-
-    def __call__(self, ctx):
-        loss = (ctx.fake.per_image(losses.discriminator_fake_loss)
-                + ctx.real.per_image(losses.discriminator_real_loss))
-        stats = {**_score_stats(ctx.fake, "fake"), **_score_stats(ctx.real, "real"),
-                 "Loss/D/loss": loss}
-        if ctx.phase.discriminator == "patch":
-            stats["Loss/D/patch"] = loss
-        return TermResult(loss, stats)
-
-
-class GGDRLoss(Term):
-    """GGDR (Lee et al. 2022): D's decoder predicts G's features of the generated images (Dmain).
-
-    weight * sum_r (1 - mean_pixels cos_channels(D_dec(aug(G(z)))[r], aug(G_feat(z)[r]))) / |R|,
-    the features augmented with the images' geometric transform and constant for D. Shares the
-    fake branch's D forward (same augmentation) with the logistic loss; reals are not involved.
-
-    Args:
-        phase: Phase name (Dmain).
-        resolutions: Feature resolutions R (the reference's `ggdr_res`, default [64]).
-        weight: Loss weight (10).
-    """
-
-    needs = frozenset({"fake.decoder"})
-
-    def __init__(self, phase, resolutions, weight):
-        super().__init__(phase)
-        self.resolutions = tuple(int(r) for r in resolutions)
-        self.aligned_features = self.resolutions
-        self.weight = float(weight)
-
-    def __call__(self, ctx):
-        loss = losses.ggdr_loss(ctx.fake.decoder, ctx.fake.aligned, self.resolutions,
-                                self.weight)
-        return TermResult(loss, {"Loss/D/ggdr": loss})
-
-
-class R1Penalty(Term):
-    """R1 regularisation (gamma / 2) * ||grad_x D(x)||^2 on real images (Dreg); on a
-    patch-level phase D(x) is the per-image mean of the patch logits, as CDC and MixDL.
-
-    Args:
-        phase: Phase name.
-        gamma: R1 weight gamma.
-    """
-
-    def __init__(self, phase, gamma):
-        super().__init__(phase)
-        self.gamma = float(gamma)
-
-    def __call__(self, ctx):
-        penalty, logits = losses.r1_penalty(
-            lambda img: ctx.run_D(img, ctx.real_c, "r1").per_image(), ctx.real_img)
-        loss = penalty * (self.gamma / 2)
-        return TermResult(loss, {"Loss/scores/real": logits, "Loss/signs/real": tf.sign(logits),
-                                 "Loss/r1_penalty": penalty, "Loss/D/reg": loss})
-
-
-class PathLengthPenalty(Term):
-    """Path-length regularisation w_pl * (||J_w^T y|| - a)^2 (StyleGAN2 eq. 4, Greg).
-
-    Runs its own generator forward on batch_size // pl_batch_shrink latents (with style mixing)
-    and keeps the running mean `pl_mean` (a checkpointed variable), averaged over all replicas.
-
-    Args:
-        phase: Phase name.
-        weight: w_pl (2).
-        batch_shrink: Batch divisor for this term (2).
-        decay: Decay of the running mean (0.01).
-        img_shape: (H, W, C) of the generated images.
-    """
-
-    def __init__(self, phase, weight, batch_shrink, decay, img_shape):
-        super().__init__(phase)
-        self.weight = float(weight)
-        self.batch_shrink = int(batch_shrink)
-        self.decay = float(decay)
-        self.img_shape = tuple(int(s) for s in img_shape)
-        self.pl_mean = tf.Variable(0.0, trainable=False, name="pl_mean",
-                                   aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-
-    def __call__(self, ctx):
-        batch_size = max(ctx.batch_size // self.batch_shrink, 1)
-        h, w, _ = self.img_shape
-        z = rng.normal(ctx.seed_for("pl/z"), [batch_size, ctx.method.z_dim])
-        c = ctx.method.sample_labels(ctx.seed_for("pl/c"), batch_size)
-        ws = ctx.run_mapping(z, c, "pl")
-        pl_noise = rng.normal(ctx.seed_for("pl/noise"), [batch_size, *self.img_shape]) / np.sqrt(
-            h * w)
-        pl_lengths = losses.path_lengths(lambda x: ctx.run_synthesis(x, "pl").img, ws, pl_noise)
-        mean_length = distribute.cross_replica_mean(tf.reduce_mean(pl_lengths))
-        penalty, new_mean = losses.path_length_penalty(pl_lengths, self.pl_mean, self.decay,
-                                                       mean_length=mean_length)
-        self.pl_mean.assign(tf.stop_gradient(new_mean))
-        loss = penalty * self.weight
-        return TermResult(loss, {"Loss/pl_penalty": penalty, "Loss/G/reg": loss})
 
 
 def _level_at(phases, interval, net):
@@ -182,7 +44,7 @@ def _level_at(phases, interval, net):
     return levels.pop()
 
 
-class StyleGAN2(Method):
+class StyleGAN2(GeneratorMethod):
     """The StyleGAN2 method: G, D, G_ema, two Adam optimizers, four phases.
 
     Build inside `strategy.scope()`.
@@ -195,13 +57,17 @@ class StyleGAN2(Method):
             (empty for unconditional training).
         augment_pipe: Optional Keras layer `(images, seed) -> images` applied to every image D
             sees (AugmentPipe or DiffAugment); saved in checkpoints.
+        ada: Optional AdaController: adapts the pipe's p to D's signs on the reals (ADA);
+            saved in checkpoints.
     """
 
     snapshot_interpolation = False  # few-shot methods show their latent space's smoothness
+    divergence_hint = "a lower learning rate (--glr/--dlr) or a larger R1 weight (--gamma)"
 
     def __init__(self, config, img_resolution, img_channels, label_distribution=(),
-                 augment_pipe=None):
+                 augment_pipe=None, ada=None):
         self.config = config
+        self.ada = ada
         self.label_distribution = np.asarray(label_distribution, np.float32).reshape([-1])
         c_dim = int(self.label_distribution.size)
         common = dict(c_dim=c_dim, img_resolution=img_resolution, img_channels=img_channels)
@@ -232,15 +98,13 @@ class StyleGAN2(Method):
         if cfg.r1_gamma != 0:
             d_reg = lambda ph: R1Penalty(ph, cfg.r1_gamma)  # noqa: E731
         phases, terms = [], []
-        for net, trainables, main_term, reg_term, interval in [
-                ("G", lambda: self.G.trainable_variables, GeneratorMainLoss, g_reg,
-                 cfg.G_reg_interval),
-                ("D", lambda: self.D.trainable_variables, DiscriminatorMainLoss, d_reg,
-                 cfg.D_reg_interval)]:
+        for net, trainables, reg_term, interval in [
+                ("G", lambda: self.G.trainable_variables, g_reg, cfg.G_reg_interval),
+                ("D", lambda: self.D.trainable_variables, d_reg, cfg.D_reg_interval)]:
             main_phases = self.adversarial_phases(net, trainables, lazy_reg=interval is not None)
             for phase in main_phases:
                 phases.append(phase)
-                terms.append(main_term(phase.name))
+                terms.append(self.adversarial_term(net, phase))
                 if net == "D" and cfg.reg_type == "ggdr":
                     terms.append(GGDRLoss(phase.name, cfg.ggdr_res, cfg.ggdr_weight))
                 terms += self.extra_terms(phase)
@@ -258,6 +122,11 @@ class StyleGAN2(Method):
         'Gmain'/'Dmain' ('Gboth'/'Dboth' when the regulariser joins it, `lazy_reg` False).
         Few-shot methods alternate several (MixDL's mixup steps, CDC's anchor steps)."""
         return [Phase(net + ("main" if lazy_reg else "both"), net, trainables)]
+
+    def adversarial_term(self, net, phase):
+        """The adversarial loss of `net` ('G' or 'D') in `phase`: the non-saturating logistic
+        loss (a variant with another loss overrides this)."""
+        return (GeneratorMainLoss if net == "G" else DiscriminatorMainLoss)(phase.name)
 
     def extra_terms(self, phase):
         """Terms a method adds to one of its adversarial phases (MixDL's, CDC's distances)."""
@@ -308,18 +177,16 @@ class StyleGAN2(Method):
         if self.augment_pipe is not None:
             out = self.augment_pipe(img, rng.fold(seed, "augment"), features=aligned)
             img, aligned = out if aligned is not None else (out, None)
-        requests = (return_features, return_decoder, return_patches, return_embedding)
         out = self.D(img, c, return_features=return_features, return_decoder=return_decoder,
                      return_patches=return_patches, return_embedding=return_embedding)
-        out = list(out) if any(requests) else [out]
-        logits = out.pop(0)
-        features, decoder, patches, embedding = (out.pop(0) if r else None for r in requests)
+        out = out if isinstance(out, dict) else {"logits": out}
         patch_index = None
         if return_patches:
-            patch_index = rng.uniform(rng.fold(seed, "patch_head"), [], 0, len(patches),
-                                      tf.int32, batched=False)
-        return DOutput(logits=logits, features=features, decoder=decoder, aligned=aligned,
-                       patches=patches, patch_index=patch_index, embedding=embedding)
+            patch_index = rng.uniform(rng.fold(seed, "patch_head"), [], 0,
+                                      len(out["patches"]), tf.int32, batched=False)
+        return DOutput(logits=out["logits"], features=out.get("features"),
+                       decoder=out.get("decoder"), aligned=aligned, patches=out.get("patches"),
+                       patch_index=patch_index, embedding=out.get("embedding"))
 
     def snapshot_pictures(self, z, c):
         """GGDR: 'gfeat', G_ema's features at ggdr_res (PCA to RGB) above D's predictions.
@@ -329,7 +196,7 @@ class StyleGAN2(Method):
         if self.config.reg_type == "ggdr":
             res = self.config.ggdr_res[0]
             img, features = self.G_ema(z, c, noise_mode="const", return_features=True)
-            _, fmaps = self.D(img, c, return_decoder=True)
+            fmaps = self.D(img, c, return_decoder=True)["decoder"]
             pictures["gfeat"] = feature_pictures.feature_picture(
                 images.to_uint8(img), features[res].numpy(), fmaps[res].numpy())
         if self.snapshot_interpolation:
@@ -341,10 +208,39 @@ class StyleGAN2(Method):
     def is_buffer(self, variable):
         return variable.name in BUFFER_NAMES
 
+    # --- what the loop asks ------------------------------------------------------------------
+
+    def make_dataset(self, data, options, start_image, num_parallel_calls=None, shard=None):
+        """Real images (uint8) and one-hot labels of `data`, continuing after `start_image`."""
+        return data.make_dataset(
+            options.batch_size, seed=options.seed, mirror=self.config.mirror,
+            use_labels=self.config.cond, max_images=options.max_images,
+            start_image=start_image, num_parallel_calls=num_parallel_calls, shard=shard)
+
+    def ema_beta(self, options, nimg):
+        """A G_ema half-life of `ema_kimg` with the preset's ramp-up."""
+        return ema_beta(options.batch_size, self.config.ema_kimg, self.config.ema_rampup, nimg)
+
+    def observe(self, stats):
+        """ADA: accumulates E[sign(D(augmented reals))] of the phases that judged reals."""
+        if self.ada is not None and "Loss/signs/real" in stats:
+            self.ada.observe(stats["Loss/signs/real"])
+
+    def end_iteration(self, step, batch_size):
+        """ADA: moves p every `ada.interval` iterations."""
+        if self.ada is not None and (step + 1) % self.ada.interval == 0:
+            p = self.augment_pipe.p
+            p.assign(self.ada.update(float(p.numpy()), batch_size))
+
+    def progress_stats(self):
+        """'Progress/augment': the augmentation probability p (ADA, fixed)."""
+        if hasattr(self.augment_pipe, "p"):
+            return {"Progress/augment": float(self.augment_pipe.p.numpy())}
+        return {}
+
     def init_from(self, path, resolution, log=print):
         """G, D and G_ema from a run dir or checkpoint (transfer learning, few-shot sources),
         then `on_init_from`; returns the checkpoint read."""
-        from tfgan_fs.training import checkpoints  # noqa: PLC0415 (training imports methods)
         checkpoints.check_source_resolution(path, resolution)
         src = checkpoints.restore_weights({k: self.networks[k] for k in ("G", "D", "G_ema")},
                                           path, log=log)
@@ -352,8 +248,14 @@ class StyleGAN2(Method):
         log(f"Initialised G, D and G_ema from {src}")
         return src
 
+    def on_init_from(self):
+        """Called after G, D and G_ema were loaded to start a new run (CDC takes its frozen
+        source generator from G_ema here)."""
+
     def checkpoint_items(self):
         items = super().checkpoint_items()
         if self.augment_pipe is not None:
             items["augment_pipe"] = self.augment_pipe  # ADA's p survives --resume
+        if self.ada is not None:
+            items["ada"] = self.ada  # and so do its running statistics
         return items

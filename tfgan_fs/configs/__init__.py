@@ -1,1 +1,0 @@
-"""Numbers: the reference presets the flagfiles in the repository's configs/ name."""
