@@ -36,7 +36,7 @@ class Registry:
         self._settings = types.MappingProxyType(self._collect_settings())
 
     def _collect_settings(self):
-        """{flag: [Setting, ...]}: the general flags and every method's, each kind checked."""
+        """{flag: (Setting, ...)}: the general flags and every method's, each kind checked."""
         found = {}
         for s in GENERAL_SETTINGS + tuple(x for spec in self._specs.values()
                                           for x in spec.settings()):
@@ -46,7 +46,7 @@ class Registry:
                                  f"({same[0].owner}) and a {s.kind.__name__} ({s.owner})")
             if s not in same:
                 same.append(s)
-        return found
+        return {name: tuple(settings) for name, settings in found.items()}
 
     @property
     def default(self):

@@ -109,6 +109,8 @@ class MethodSpec:
         return "data" in self.defaults
 
     def resumable_flags(self):
+        """The flags that may change on `--resume`: the schedule, bookkeeping, the metric flags
+        and the method's own `resumable` ones."""
         return set(RESUMABLE) | set(self.resumable)
 
     def general(self, args, name):
@@ -118,18 +120,17 @@ class MethodSpec:
     def check_general(self, args):
         check_given([s for s in GENERAL_SETTINGS if s.name in self.defaults], args)
 
-    def schedule(self, args, num_replicas, batch, total=None, tick=None):
-        """Schedule of this method's unit from the given flags (`total`, `tick`: defaults that
-        depend on more than the method, e.g. a preset's kimg)."""
+    def schedule(self, args, num_replicas, batch, total=None):
+        """Schedule of this method's unit from the given flags; `total` is the length when its
+        flag is not given and it depends on more than the method (a preset's kimg)."""
         total_flag, tick_flag = SCHEDULE_FLAGS[self.unit]
         require(batch % num_replicas == 0, "batch",
                 f"must be divisible by the number of replicas ({num_replicas}), got {batch}")
         if args.get(total_flag) is not None or total is None:
             total = self.general(args, total_flag)
-        if args.get(tick_flag) is not None or tick is None:
-            tick = self.general(args, tick_flag)
         cast = float if self.unit == "kimg" else int
-        return Schedule(unit=self.unit, total=cast(total), tick=cast(tick),
+        return Schedule(unit=self.unit, total=cast(total),
+                        tick=cast(self.general(args, tick_flag)),
                         snap=int(self.general(args, "snap")), keep=int(self.general(args, "keep")))
 
     # --- resolution ---------------------------------------------------------------------------
