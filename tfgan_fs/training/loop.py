@@ -286,6 +286,7 @@ class Trainer:
             return schedule.progress(nimg, int(self.progress.step.numpy()))
 
         total = schedule.count(schedule.total)
+        per_tick = schedule.count(schedule.tick)
         tick_stats = StatsAccumulator()
         tick_start_nimg = int(self.progress.nimg.numpy())
         tick_start = progress(tick_start_nimg)
@@ -296,9 +297,9 @@ class Trainer:
         last_ckpt = None
         while True:
             nimg = self.train_step(next(batches), tick_stats)
-            done = progress(nimg) >= total
-            if not (done or report_now or
-                    progress(nimg) >= tick_start + schedule.count(schedule.tick)):
+            done_units = progress(nimg)
+            done = done_units >= total
+            if not (done or report_now or done_units >= tick_start + per_tick):
                 continue
             report_now = False
 
@@ -306,7 +307,7 @@ class Trainer:
             tick = int(self.progress.tick.numpy())
             now = time.time()
             sec_per_kimg = (now - tick_start_time) / max(nimg - tick_start_nimg, 1) * 1000
-            sec_per_unit = (now - tick_start_time) / max(progress(nimg) - tick_start, 1)
+            sec_per_unit = (now - tick_start_time) / max(done_units - tick_start, 1)
             means = tick_stats.means()
             self._check_finite(means)
             record = {
@@ -319,7 +320,7 @@ class Trainer:
                 **self.method.progress_stats(),
             }
             # The first tick of a process includes tracing: no meaningful ETA yet.
-            eta = format_time((total - progress(nimg)) * sec_per_unit) if traced else "--"
+            eta = format_time((total - done_units) * sec_per_unit) if traced else "--"
             traced = True
             losses = " ".join(f"{label} {means.get(key, float('nan')):<6.3f}"
                               for label, key in self.method.status_stats.items())
@@ -346,7 +347,7 @@ class Trainer:
                     self._evaluate_metrics(tb_writer, last_ckpt)
             self.progress.tick.assign(tick + 1)
             tick_start_nimg = nimg
-            tick_start = progress(nimg)
+            tick_start = done_units
             tick_start_time = time.time()
             maintenance = tick_start_time - now
             if done:
