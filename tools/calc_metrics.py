@@ -28,7 +28,8 @@ from tfgan_fs.cli.errors import fail
 from tfgan_fs.cli import metric_flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("network", None, "Run directory or checkpoint to evaluate (its G_ema).")
+flags.DEFINE_string("network", None, "Run directory or checkpoint to evaluate (its G_ema), or "
+                    "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality checkpoint (.pt: StyleGAN-NADA, CDC, MixDL; converted on the fly).")
 flags.DEFINE_string("data", None, "Dataset of the training images (default: the run's --data).")
 flags.DEFINE_integer("max_images", None, "The run's training images: the first N of --data, "
                      "which the few-shot metrics (nn_*, intra_*) compare samples with "
@@ -54,6 +55,7 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
 
     from tfgan_fs.cli.metric_flags import metric_setup
+    from tfgan_fs.convert.sources import file_format, load_generator
     from tfgan_fs.data import DatasetError, open_dataset
     from tfgan_fs.metrics.metric_main import (MetricContext, calc_metric, open_metric_data,
                                               report_metric)
@@ -64,14 +66,17 @@ def main(argv):
     from tfgan_fs.training.strategy import make_strategy
 
     try:
-        ckpt = checkpoints.find_checkpoint(FLAGS.network)
-        run_dir = ckpt.parent.parent
-        options_path = run_dir / "training_options.json"
-        options = (BUILTIN.options_from_json(options_path.read_text())
-                   if options_path.exists() else None)
-        if _is_stargan_v2(ckpt):
-            _translation_metrics(ckpt, run_dir, options)
-            return
+        if file_format(FLAGS.network) == "run":
+            ckpt = checkpoints.find_checkpoint(FLAGS.network)
+            run_dir = ckpt.parent.parent
+            options_path = run_dir / "training_options.json"
+            options = (BUILTIN.options_from_json(options_path.read_text())
+                       if options_path.exists() else None)
+            if _is_stargan_v2(ckpt):
+                _translation_metrics(ckpt, run_dir, options)
+                return
+        else:  # a network file: results are printed, there is no run dir to append them to
+            ckpt, run_dir, options = FLAGS.network, None, None
         data_spec = FLAGS.data or (options.data if options else None)
         if data_spec is None:
             why = ("its run trained on no dataset (--method=nada): give the real images of the "
@@ -90,7 +95,7 @@ def main(argv):
         data = open_dataset(data_spec)
         strategy = make_strategy("auto")
         with strategy.scope():
-            G = checkpoints.load_network(ckpt, "G_ema")
+            G = load_generator(ckpt, "G_ema")
         if (G.img_resolution, G.img_channels) != (data.info.resolution, data.info.channels):
             fail(f"--data {data_spec} has {data.info.resolution}x{data.info.resolution}x"
                  f"{data.info.channels} images but the network generates {G.img_resolution}x"
@@ -104,7 +109,8 @@ def main(argv):
         for spec in specs:
             result = calc_metric(spec.name, G, ctx)
             print(report_metric(result, run_dir=run_dir, network=ckpt))
-    except (checkpoints.CheckpointError, DatasetError, MissingWeightsError, ValueError) as err:
+    except (checkpoints.CheckpointError, DatasetError, MissingWeightsError, ValueError,
+            FileNotFoundError) as err:
         fail(str(err))
 
 
@@ -121,6 +127,7 @@ def _is_stargan_v2(ckpt):
 def _translation_metrics(ckpt, run_dir, options):
     """The StarGAN v2 evaluation protocol on a StarGAN v2 checkpoint (errors raise)."""
     from tfgan_fs.cli.metric_flags import metric_setup
+    from tfgan_fs.convert.sources import file_format, load_generator
     from tfgan_fs.data.domain_pairs import open_domain_dataset
     from tfgan_fs.metrics.metric_main import report_metric
     from tfgan_fs.metrics.names import TRANSLATION_METRICS, is_translation_metric

@@ -1,4 +1,5 @@
-"""Convert an official StyleGAN2-ADA (or GGDR) network pickle into a tfgan_fs run directory.
+"""Convert an official StyleGAN2-ADA / GGDR network pickle, or a rosinality-format StyleGAN2
+checkpoint (.pt: StyleGAN-NADA, CDC, MixDL), into a tfgan_fs run directory.
 
 Examples:
     python tools/convert_pkl.py --source=ffhq.pkl --dest=pretrained/ffhq
@@ -11,6 +12,19 @@ mapped with the table of the PyTorch repository's legacy.py), and GGDR pickles
 (naver-ai/GGDR network-snapshot-*.pkl: `training.networks_ggdr` G, D with the U-Net decoder
 b8_dec .. b{decoder_res}_dec, G_ema, AugmentPipeGFeat). Not supported: StyleGAN3 and other forks,
 progressive-growing (lod) TF networks, StyleGAN1.
+
+rosinality/stylegan2-pytorch checkpoints (torch.save, zip or legacy format), as the papers
+built on that code publish them: train.py's {g, d, g_ema, g_optim, d_optim, args, ada_aug_p}
+(CDC, MixDL), convert_weight.py's {g_ema, latent_avg[, g, d]}, StyleGAN-NADA's {g_ema, g_optim}
+(its released adapted models and stylegan2-ffhq-config-f.pt). Sizes come from the tensor
+shapes; the mapping's lr multiplier is not stored (--lr_mlp, rosinality's 0.01); the noise
+buffers become the constant noise (--noise_mode=const); a file without latent_avg gets w_avg
+estimated as rosinality's mean_latent does (--w_avg_samples z, seed --w_avg_seed; recorded in
+conversion.json). G-only files give a run with G and G_ema (G = g_ema); --init_from from it
+starts D from scratch. Optimizer states and args are read as data and not converted.
+
+    python tools/convert_pkl.py --source=stylegan2-ffhq-config-f.pt --dest=pretrained/ffhq-ros
+    python tools/train.py --method=nada --network=pretrained/ffhq-ros ...
 
 The pickle is read without torch or TensorFlow 1, by a restricted unpickler that constructs only
 the tensor and container types a network pickle needs and refuses anything else: unpickling can
@@ -37,8 +51,13 @@ from tfgan_fs.cli.errors import fail  # (no TensorFlow import: fast --help)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("source", None, "Network pickle (.pkl) of StyleGAN2-ADA (PyTorch or TF1) "
-                    "or GGDR.")
+                    "or GGDR, or a rosinality-format checkpoint (.pt).")
 flags.DEFINE_string("dest", None, "Run directory to create (must not exist).")
+flags.DEFINE_float("lr_mlp", 0.01, "rosinality .pt: the mapping's learning-rate multiplier the "
+                   "generator was built with (not stored in the file; rosinality's default).")
+flags.DEFINE_integer("w_avg_samples", 4096, "rosinality .pt without latent_avg: number of z "
+                     "whose mapped mean becomes w_avg (rosinality's mean_latent; NADA uses 4096).")
+flags.DEFINE_integer("w_avg_seed", 0, "rosinality .pt without latent_avg: seed of those z.")
 flags.mark_flags_as_required(["source", "dest"])
 
 
@@ -53,11 +72,18 @@ def main(argv):
     from absl import logging
     logging.set_verbosity(logging.WARNING)
 
-    from tfgan_fs.convert import (ConversionError, PickleRefusedError, convert_pickle,
-                                  write_run_dir)
+    from tfgan_fs.convert import ConversionError, PickleRefusedError, write_run_dir
+    from tfgan_fs.convert.sources import convert_file, file_format
 
+    if FLAGS.lr_mlp <= 0:
+        fail(f"--lr_mlp must be > 0, got {FLAGS.lr_mlp}")
+    if FLAGS.w_avg_samples < 1:
+        fail(f"--w_avg_samples must be >= 1, got {FLAGS.w_avg_samples}")
     try:
-        converted = convert_pickle(source)
+        options = ({"lr_mlp": FLAGS.lr_mlp, "w_avg_samples": FLAGS.w_avg_samples,
+                    "w_avg_seed": FLAGS.w_avg_seed}
+                   if file_format(source) == "rosinality" else {})
+        converted = convert_file(source, **options)
         write_run_dir(converted, dest)
     except (ConversionError, PickleRefusedError) as err:
         fail(f"--source: {err}")

@@ -40,7 +40,7 @@ from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint directory to load G_ema from, "
-                    "or a SavedModel written by tools/export.py.")
+                    "a SavedModel written by tools/export.py, " "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality checkpoint (.pt: StyleGAN-NADA, CDC, MixDL; converted on the fly).")
 flags.DEFINE_string("seeds", "0-7", "Seeds, e.g. 0-7 or 1,5,10-12.")
 flags.DEFINE_float("trunc", 1.0, "Truncation psi (1 = no truncation).")
 flags.DEFINE_integer("trunc_cutoff", None, "Truncate only the first N ws (default: all).")
@@ -73,7 +73,7 @@ def main(argv):
     from tfgan_fs import images as image_io
     from tfgan_fs.cli.seeds import parse_int_ranges
     from tfgan_fs.export import ExportedGenerator, find_saved_model, seed_latents
-    from tfgan_fs.runs.checkpoints import CheckpointError, load_network
+    from tfgan_fs.convert.sources import load_generator
 
     try:
         seeds = parse_int_ranges(FLAGS.seeds)
@@ -123,8 +123,8 @@ def main(argv):
             return G(z, c, FLAGS.trunc)
     else:
         try:
-            G = load_network(FLAGS.network, "G_ema")
-        except CheckpointError as err:
+            G = load_generator(FLAGS.network, "G_ema")
+        except ValueError as err:
             fail(f"--network: {err} (nor is it a SavedModel written by tools/export.py)")
 
         @tf.function

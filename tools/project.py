@@ -25,8 +25,8 @@ from absl import flags
 from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("network", None, "Run directory or checkpoint directory to load G_ema from "
-                    "(official pickles: convert them with tools/convert_pkl.py first).")
+flags.DEFINE_string("network", None, "Run directory or checkpoint directory to load G_ema from, "
+                    "or " "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality checkpoint (.pt: StyleGAN-NADA, CDC, MixDL; converted on the fly).")
 flags.DEFINE_string("target", None, "Image file to project (PNG, JPEG, ...): centre-cropped to "
                     "a square and resized to G's resolution.")
 flags.DEFINE_string("outdir", None, "Output directory (created if needed).")
@@ -51,7 +51,8 @@ def main(argv):
         fail(f"--target: '{FLAGS.target}' does not exist (give the image file to project)")
     if not os.path.exists(FLAGS.network):
         fail(f"--network: '{FLAGS.network}' does not exist (give a run directory or checkpoint "
-             f"of tools/train.py, or an official pickle converted with tools/convert_pkl.py)")
+             f"of tools/train.py, an official network pickle (.pkl) or a rosinality "
+             f"checkpoint (.pt))")
     if FLAGS.num_steps < 1:
         fail("--num_steps must be >= 1")
     if FLAGS.w_avg_samples < 1:
@@ -70,7 +71,7 @@ def main(argv):
     from tfgan_fs.export import find_saved_model
     from tfgan_fs.metrics.lpips import LPIPS
     from tfgan_fs.metrics.weights import MissingWeightsError
-    from tfgan_fs.runs.checkpoints import CheckpointError, load_network
+    from tfgan_fs.convert.sources import load_generator
 
     lpips_path = FLAGS.lpips or os.environ.get("TFGAN_FS_LPIPS")
     try:
@@ -84,8 +85,8 @@ def main(argv):
         fail("--network: projection needs G's mapping and synthesis: pass the run or checkpoint "
              "instead of an exported SavedModel")
     try:
-        G = load_network(FLAGS.network, "G_ema")
-    except CheckpointError as err:
+        G = load_generator(FLAGS.network, "G_ema")
+    except ValueError as err:
         fail(f"--network: {err}")
     c = None
     if G.c_dim:

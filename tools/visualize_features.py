@@ -22,7 +22,7 @@ from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint (a training run or one written "
-                    "by tools/convert_pkl.py).")
+                    "by tools/convert_pkl.py), %s." % "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality checkpoint (.pt: StyleGAN-NADA, CDC, MixDL; converted on the fly)")
 flags.DEFINE_string("seeds", "0-7", "Seeds of the images, e.g. 0-7 or 1,5,10-12 (one column "
                     "each; the PCA is fitted on all of them).")
 flags.DEFINE_list("res", None, "Feature resolutions to show (default: D's decoder resolution if "
@@ -59,18 +59,17 @@ def main(argv):
     from tfgan_fs import feature_pictures
     from tfgan_fs import images as image_io
     from tfgan_fs.cli.seeds import parse_int_ranges
-    from tfgan_fs.runs.checkpoints import CheckpointError, load_network, load_network_configs
+    from tfgan_fs.convert.sources import load_networks
 
     try:
         seeds = parse_int_ranges(FLAGS.seeds)
     except ValueError as err:
         fail(f"--seeds: {err}")
     try:
-        G = load_network(FLAGS.network, "G_ema")
-        has_d = "D" in load_network_configs(FLAGS.network)[1]
-        D = load_network(FLAGS.network, "D") if has_d else None
-    except CheckpointError as err:
+        networks = load_networks(FLAGS.network, ("G_ema", "D"))
+    except ValueError as err:
         fail(f"--network: {err}")
+    G, D = networks["G_ema"], networks.get("D")
     resolutions = _resolutions(G, D)
     c = np.zeros([len(seeds), G.c_dim], np.float32)
     if G.c_dim:

@@ -33,14 +33,17 @@ def _data_pkl_prefix(zf, source):
     return names[0][:-len("data.pkl")]
 
 
-def _allowed():
-    allowed = {**builtin_globals(), **_storage_type_globals(), **torch_globals()}
+def _allowed(extra=None):
+    allowed = {**builtin_globals(), **_storage_type_globals(), **torch_globals(), **(extra or {})}
     del allowed[("torch.storage", "_load_from_bytes")]
     return allowed
 
 
-def load_torch_file(path):
+def load_torch_file(path, extra_globals=None):
     """Loads a `torch.save` file (zip or legacy stream): its object, tensors as NumPy arrays.
+
+    `extra_globals` ({(module, name): callable}) extends the allow-list (containers and tensors)
+    with plain-data stand-ins a caller knows how to check (e.g. `argparse.Namespace`).
 
     Raises:
         ConversionError: neither format (e.g. a text file, or the tar format of PyTorch < 0.4).
@@ -50,15 +53,15 @@ def load_torch_file(path):
     with open(path, "rb") as f:
         head = f.read(4)
         if head == ZIP_MAGIC:
-            return load_torch_zip(path)
+            return load_torch_zip(path, extra_globals)
         if head[:1] != b"\x80":
             raise ConversionError(f"{path}: not a torch.save file (neither the zip format nor "
                                   f"a legacy torch.save stream)")
         f.seek(0)
-        return read_legacy_stream(f, _allowed(), source=str(path))
+        return read_legacy_stream(f, _allowed(extra_globals), source=str(path))
 
 
-def load_torch_zip(path):
+def load_torch_zip(path, extra_globals=None):
     """Loads a zip-based `torch.save` file: its object with tensors as float/int NumPy arrays.
 
     Raises:
@@ -105,5 +108,6 @@ def load_torch_zip(path):
             return storages[key]
 
         with zf.open(prefix + "data.pkl") as f:
-            return RestrictedUnpickler(f, _allowed(), persistent_load, source=source).load()
+            return RestrictedUnpickler(f, _allowed(extra_globals), persistent_load,
+                                       source=source).load()
 

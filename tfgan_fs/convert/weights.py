@@ -12,7 +12,7 @@ affine biases initialised to 1), so only layouts change:
 - D's epilogue `b4.fc.weight` [out, C*H*W] (NCHW flatten) -> [H*W*C, out] (NHWC flatten).
 
 `resample_filter` buffers are not variables here: they are checked against the filter the
-tfgan_fs layer computes from its config.
+tfgan_fs layer computes from its config. `reference_state` goes the other way (exports).
 """
 
 import numpy as np
@@ -61,6 +61,34 @@ def _to_tfgan_layout(network, name, value):
     return value
 
 
+def _to_reference_layout(network, name, value):
+    """Inverse of `_to_tfgan_layout`: a tfgan_fs value in the reference's layout."""
+    if name.endswith(".const") and value.ndim == 3:
+        return value.transpose(2, 0, 1)
+    if value.ndim == 4:
+        return value.transpose(3, 2, 0, 1)
+    if name == "b4.fc.weight" and hasattr(network, "b4") and hasattr(network.b4, "fc"):
+        channels, res = network.b4.in_channels, network.b4.resolution
+        out = value.shape[1]
+        return value.reshape(res, res, channels, out).transpose(3, 2, 0, 1).reshape(out, -1)
+    if value.ndim == 2 and name.endswith(".weight"):
+        return value.T
+    return value
+
+
+def reference_state(network):
+    """{reference (StyleGAN2-ADA PyTorch) name: ndarray in its layout} of a tfgan_fs network."""
+    return {name: np.ascontiguousarray(_to_reference_layout(network, name, variable.numpy()))
+            for name, variable in expected_names(network).items()}
+
+
+def report_problems(what, groups):
+    """Raises ConversionError naming `what` and each non-empty group ({label: [names]})."""
+    problems = [f"{label}: {_listing(names)}" for label, names in groups.items() if names]
+    if problems:
+        raise ConversionError(f"cannot convert {what}: " + "; ".join(problems))
+
+
 def _listing(items):
     items = sorted(items)
     more = len(items) - MAX_LISTED
@@ -98,15 +126,8 @@ def assign_state(network, state, what):
             continue
         values[name] = converted
     missing = sorted(set(expected) - set(values) - {m.split(":")[0] for m in mismatched})
-    problems = []
-    if unknown:
-        problems.append(f"unknown parameters: {_listing(unknown)}")
-    if missing:
-        problems.append(f"missing parameters: {_listing(missing)}")
-    if mismatched:
-        problems.append(f"mismatched parameters: {_listing(mismatched)}")
-    if problems:
-        raise ConversionError(f"cannot convert {what}: " + "; ".join(problems))
+    report_problems(what, {"unknown parameters": unknown, "missing parameters": missing,
+                           "mismatched parameters": mismatched})
     for name, value in values.items():
         variable = expected[name]
         variable.assign(value.astype(variable.dtype))

@@ -8,6 +8,7 @@ method's data, resolves or resumes its options, checks everything before the run
 created, and trains. Nothing here knows a method by name.
 """
 
+import contextlib
 import pathlib
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from tfgan_fs.cli.errors import fail
 from tfgan_fs.cli.flagfiles import FlagfileError, resolve_flagfile_args
 from tfgan_fs.clip import ClipLoadError
 from tfgan_fs.convert import ConversionError, PickleRefusedError
+from tfgan_fs.convert.sources import network_source
 from tfgan_fs.data import DatasetError
 from tfgan_fs.methods.options import OptionsError
 from tfgan_fs.methods.registry import BUILTIN
@@ -231,21 +233,25 @@ def main(argv, flag_values, registry):
         require_networks(options.metrics, Detectors(**options.metric_networks))
         if data is not None:
             spec.open_metric_data(options, data.info)
-        if fv.init_from and not fv.resume:
-            spec.check_init_from(fv.init_from, data)
-        trainer_args = dict(strategy=strategy, resume=resume_ckpt, init_from=fv.init_from,
-                            jit_compile=fv.xla, registry=registry)
-        if not is_chief(strategy):
-            # Other workers of a multi-worker run write nothing to the run directory (their
-            # share of each checkpoint save goes to a scratch directory that is deleted).
-            with tempfile.TemporaryDirectory(prefix="tfgan_fs-worker-") as scratch:
-                Trainer(options, scratch, data, **trainer_args).run()
-            return
-        run_dir = run_dir if fv.resume else create_run_dir(fv.outdir, options.desc)
-        with Tee(run_dir / "log.txt"):
-            print(f"Run directory: {run_dir}")
-            Trainer(options, run_dir, data, flags_text=flags_text(fv, registry),
-                    **trainer_args).run()
+        init_from = fv.init_from
+        with contextlib.ExitStack() as stack:
+            if fv.init_from and not fv.resume:
+                # A network file (.pkl, .pt) is converted into a temporary run dir for the run.
+                init_from = stack.enter_context(network_source(fv.init_from))
+                spec.check_init_from(init_from, data)
+            trainer_args = dict(strategy=strategy, resume=resume_ckpt, init_from=init_from,
+                                jit_compile=fv.xla, registry=registry)
+            if not is_chief(strategy):
+                # Other workers of a multi-worker run write nothing to the run directory (their
+                # share of each checkpoint save goes to a scratch directory that is deleted).
+                with tempfile.TemporaryDirectory(prefix="tfgan_fs-worker-") as scratch:
+                    Trainer(options, scratch, data, **trainer_args).run()
+                return
+            run_dir = run_dir if fv.resume else create_run_dir(fv.outdir, options.desc)
+            with Tee(run_dir / "log.txt"):
+                print(f"Run directory: {run_dir}")
+                Trainer(options, run_dir, data, flags_text=flags_text(fv, registry),
+                        **trainer_args).run()
     except (OptionsError, DatasetError, checkpoints.CheckpointError, TrainingDivergedError,
             MissingWeightsError, StrategyError, ClipLoadError, ConversionError,
             PickleRefusedError) as err:

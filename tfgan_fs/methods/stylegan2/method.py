@@ -242,10 +242,14 @@ class StyleGAN2(GeneratorMethod):
         """G, D and G_ema from a run dir or checkpoint (transfer learning, few-shot sources),
         then `on_init_from`; returns the checkpoint read."""
         checkpoints.check_source_resolution(path, resolution)
-        src = checkpoints.restore_weights({k: self.networks[k] for k in ("G", "D", "G_ema")},
-                                          path, log=log)
+        _, saved = checkpoints.load_network_configs(path)
+        names = [k for k in ("G", "D", "G_ema") if k in saved or k != "D"]
+        src = checkpoints.restore_weights({k: self.networks[k] for k in names}, path, log=log)
         self.on_init_from()
-        log(f"Initialised G, D and G_ema from {src}")
+        log(f"Initialised {', '.join(names[:-1])} and {names[-1]} from {src}")
+        if "D" not in names:
+            log(f"Note: {src} has no discriminator (a generator-only source such as "
+                "StyleGAN-NADA's released models): D starts from its random initialisation")
         return src
 
     def on_init_from(self):
