@@ -78,3 +78,20 @@ def test_bad_nada_input_is_a_clear_error(tmp_path, source_run, extra, message):
     assert result.returncode == 1, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not any(tmp_path.iterdir())  # no run directory for a bad command
+
+
+def test_adapts_a_rosinality_pt_file(tmp_path, tiny_clip):
+    """--network takes the authors' own .pt format (rosinality's G, as NADA's released
+    models): a 16x16 train.py-layout fixture written by torch (tests/convert/fixtures)."""
+    source = REPO / "tests" / "convert" / "fixtures" / "rosinality" / "train16.pt"
+    out = tmp_path / "runs"
+    result = run_tool([TRAIN, "--method=nada", f"--network={source}",
+                       f"--clip_models={tiny_clip}", "--source_class=photo",
+                       "--target_class=sketch", "--iter=2", "--batch=2", "--output_interval=1",
+                       "--auto_layer_k=2", f"--outdir={out}"])
+    assert result.returncode == 0, result.stderr
+    assert "Found a rosinality StyleGAN2 checkpoint" in result.stdout
+    run = next(out.iterdir())
+    assert run.name.endswith("nada-train16-sketch")
+    stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert stats and all(np.isfinite(s["Loss/clip/direction"]) for s in stats)

@@ -19,7 +19,9 @@ PHASES = ("default", "texture", "shape", "no_fine", "shape_expanded", "all")
 class NADAConfig:
     """StyleGAN-NADA's settings."""
     network: str = setting("", "NADA: the pretrained generator to adapt: a run directory, "
-                           "checkpoint, or StyleGAN2-ADA network pickle (converted in memory).")
+                           "checkpoint, StyleGAN2-ADA network pickle (.pkl) or rosinality "
+                           "checkpoint (.pt, e.g. NADA's stylegan2-ffhq-config-f.pt; converted "
+                           "in memory).")
     source_class: str = setting("dog", "NADA: text of the source domain (default 'dog').")
     target_class: str = setting("cat", "NADA: text of the target domain (default 'cat').")
     clip_models: tuple = setting(("clip_vit_base_patch32",), "NADA: keras-hub CLIP preset "
@@ -59,10 +61,11 @@ class NADAConfig:
     def validate(self):
         """Raises OptionsError naming the flag for what the settings' bounds do not cover."""
         require(bool(self.network), "network", "--method=nada adapts a pretrained generator: "
-                "give its run directory, checkpoint or StyleGAN2-ADA network pickle")
+                "give its run directory, checkpoint, StyleGAN2-ADA network pickle (.pkl) or "
+                "rosinality checkpoint (.pt)")
         require(pathlib.Path(self.network).exists(), "network",
-                f"{self.network} does not exist (convert an official pickle with "
-                "tools/convert_pkl.py, or pass the .pkl itself)")
+                f"{self.network} does not exist (give a run directory, or an official "
+                ".pkl or .pt file)")
         require(len(self.clip_model_weights) == len(self.clip_models), "clip_model_weights",
                 f"{len(self.clip_model_weights)} weight(s) for {len(self.clip_models)} "
                 "--clip_models")

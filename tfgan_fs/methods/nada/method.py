@@ -43,13 +43,12 @@ from tfgan_fs import images as image_io
 from tfgan_fs import losses
 from tfgan_fs import rng
 from tfgan_fs.clip import ClipModel, compose, preprocess_pil
-from tfgan_fs.convert import convert_pickle
+from tfgan_fs.convert.sources import load_generator
 from tfgan_fs.methods.base import Phase, Term, TermResult
 from tfgan_fs.methods.generator_method import GeneratorMethod
 from tfgan_fs.methods.nada.config import PHASES, style_images
 from tfgan_fs.methods.optimizers import AdamConfig, SelectiveAdam, lazy_regularization_adam
 from tfgan_fs.networks import Generator
-from tfgan_fs.runs.checkpoints import load_network
 
 LAYER_SELECTION_LR = 0.01    # SGD on the W+ copy
 REFERENCE_REG_RATIO = 4 / 5  # g_reg_every / (g_reg_every + 1) with g_reg_every = 4
@@ -93,16 +92,14 @@ def layer_variables(layer):
 
 
 def load_source_generator(network, log=print):
-    """The source generator (G_ema) of a run dir / checkpoint, or of a StyleGAN2-ADA pickle
-    converted in memory (`tools/convert_pkl.py` writes it as a run dir once)."""
-    path = pathlib.Path(network)
-    if not path.exists():
+    """The source generator (G_ema) of a run dir / checkpoint, or of a StyleGAN2-ADA pickle or
+    rosinality checkpoint converted in memory (`tools/convert_pkl.py` writes a run dir once)."""
+    if not pathlib.Path(network).exists():
         raise FileNotFoundError(
-            f"--network {network} does not exist: give a run directory, a checkpoint or a "
-            "StyleGAN2-ADA network pickle (official ones: see the README, 'StyleGAN-NADA')")
-    if path.is_file():
-        return convert_pickle(str(path), log=log).networks["G_ema"]
-    return load_network(str(path), "G_ema")
+            f"--network {network} does not exist: give a run directory, a checkpoint, a "
+            "StyleGAN2-ADA network pickle or a rosinality .pt (official ones: see the README, "
+            "'The papers' models')")
+    return load_generator(network, "G_ema", log=log)
 
 
 def _copy_generator(source, name):
@@ -273,12 +270,19 @@ class NADA(GeneratorMethod):
         z = rng.normal(ctx.seed_for("select/z"), [n, self.z_dim], batched=False)
         c = self.sample_labels(ctx.seed_for("select/c"), n, batched=False)
         w_init = tf.stop_gradient(self.G_frozen.mapping(z, c))
+        self.select_layers_from(w_init, lambda i: ctx.seed_for(f"select/noise{i}"))
+
+    def select_layers_from(self, w_init, noise_seed):
+        """`select_layers` from given initial ws [N, num_ws, w_dim] (the reference's
+        `initial_w_codes`); `noise_seed(i)` seeds the adapted generator's noise in SGD step i.
+        Sets `selection`; returns (the chosen W+ indices, best first, and the scores
+        mean |w_opt - w_init| per W+ index [num_ws])."""
+        cfg = self.config
         w = w_init
         for i in range(cfg.auto_layer_iters):
             with tf.GradientTape() as tape:
                 tape.watch(w)
-                img = self.G.synthesis(w, noise_mode="random",
-                                       noise_seed=ctx.seed_for(f"select/noise{i}"))
+                img = self.G.synthesis(w, noise_mode="random", noise_seed=noise_seed(i))
                 loss = tf.add_n([weight * losses.clip_global_loss(clip.encode_images(img), text)
                                  for (clip, weight), text in zip(self.clip_models,
                                                                  self.target_texts)])
@@ -288,6 +292,7 @@ class NADA(GeneratorMethod):
         mask = tf.reduce_max(tf.one_hot(tf.gather(self.candidate_groups, chosen),
                                         len(self.group_names)), axis=0)
         self.selection.assign(mask)
+        return chosen, score
 
     # --- Method interface ----------------------------------------------------------------------
 
