@@ -298,3 +298,20 @@ def test_ppl_is_zero_when_the_image_does_not_depend_on_w(setup):
     ppl = calc_metric("ppl2_wend100", frozen, context(data))["results"]["ppl2_wend100"]
     assert ppl == 0.0
     assert calc_metric("ppl2_wend100", G, context(data))["results"]["ppl2_wend100"] > 0
+
+
+def test_hf_ratio_compares_samples_with_the_training_images(setup):
+    G, data = setup
+    ctx = context(data, max_images=10)
+    ctx.detectors = Detectors(inception=None, vgg16=None, lpips=None)
+    require_networks(["hf_ratio30"], ctx.detectors)  # needs no network
+    result = calc_metric("hf_ratio30", G, ctx)["results"]["hf_ratio30"]
+    samples = fs.generate_images(G, 30, batch_size=32, seed=7).astype(np.float64) / 127.5 - 1
+    real = data.load_images(10)[0].astype(np.float64) / 127.5 - 1
+
+    def energy(x):
+        lap = (4 * x[:, 1:-1, 1:-1] - x[:, :-2, 1:-1] - x[:, 2:, 1:-1] - x[:, 1:-1, :-2]
+               - x[:, 1:-1, 2:])
+        return np.mean(lap ** 2)
+
+    assert result == pytest.approx(energy(samples) / energy(real), rel=1e-6)

@@ -13,6 +13,7 @@ from tfgan_fs import rng
 from tfgan_fs.data import DatasetError, open_dataset
 from tfgan_fs.metrics import feature_stats as fs
 from tfgan_fs.metrics.frechet import frechet_distance
+from tfgan_fs.metrics.high_frequency import high_frequency_ratio
 from tfgan_fs.metrics.inception_score import inception_score, softmax
 from tfgan_fs.metrics.kid import kid
 from tfgan_fs.metrics.lpips_sets import (intra_cluster_distances, mean_and_std,
@@ -149,6 +150,11 @@ def _compute(spec, G, ctx):
         return {f"{spec.name}_precision": precision, f"{spec.name}_recall": recall}
     if spec.kind == "ppl":
         return {spec.name: _ppl(spec, G, ctx, ctx.detectors.get("lpips", spec.name))}
+    if spec.kind == "hf":
+        num_real = min(ctx.data.num_images(ctx.max_images), spec.num_gen)
+        real, _ = ctx.data.load_images(num_real)
+        samples = _generated_images(G, spec.num_gen, ctx)
+        return {spec.name: high_frequency_ratio(samples, real.astype(np.float32) / 127.5 - 1)}
     return _set_metric(spec, G, ctx)
 
 

@@ -13,13 +13,15 @@ Names and settings follow NVlabs/stylegan2-ada-pytorch `metrics/metric_main.py`:
 | nn_lpips | mean LPIPS to the nearest training image (MixDL memorisation) | 1000 | <= 100 |
 | intra_lpips | intra-cluster LPIPS around the training images (CDC) | 1000 | <= 100 |
 | pix_div, nn_pix, intra_pix | the same with the pixel distance (no weights) | as above | as above |
+| hf_ratio | high-frequency (Laplacian) energy of samples / of real images: speckle > 1 > blur | 1000 | <= 1000 |
 | fid_latent, lpips_latent | StarGAN v2: per-task FID, LPIPS-Alex (latent) | 10 per val img | trg train |
 | fid_reference, lpips_reference | the same, reference-guided | as above | as above |
 
 Count-parameterised forms: `fid<N>k[_full]`, `kid<N>k[_full]`, `pr<N>k<K>[_full]`, `is<N>k`,
 `ppl_<z|w><full|end>` (legacy, centre crop), and a sample count N appended to `ppl2_wend<N>`,
-`lpips_div<N>`, `nn_lpips<N>`, `intra_lpips<N>`, `pix_div<N>`, `nn_pix<N>`, `intra_pix<N>`
-(for `*_div<N>`, N samples per run). Without `_full` the real set has as many images as the
+`lpips_div<N>`, `nn_lpips<N>`, `intra_lpips<N>`, `pix_div<N>`, `nn_pix<N>`, `intra_pix<N>`,
+`hf_ratio<N>` (for `*_div<N>`, N samples per run; `hf_ratio<N>` compares with up to N real
+images: the run's training images for a few-shot run). Without `_full` the real set has as many images as the
 generated one (the legacy definitions). "real" is the dataset of `--metric_data` if given, else
 the training dataset; the few-shot metrics (`nn_*`, `intra_*`) always use the run's training
 images (its first `--max_images`). The pixel distance is the mean squared difference of the
@@ -38,7 +40,8 @@ import re
 from tfgan_fs.translation.grids import NUM_OUTS_PER_DOMAIN
 
 NETWORK_OF = {"fid": "inception", "kid": "inception", "is": "inception", "pr": "vgg16",
-              "ppl": "lpips", "fid_translation": "inception", "lpips_translation": "lpips"}
+              "ppl": "lpips", "fid_translation": "inception", "lpips_translation": "lpips",
+              "hf": None}
 DIVERSITY_RUNS = 5  # MixDL compute_lpips.py --n_run
 TRANSLATION_KINDS = ("fid_translation", "lpips_translation")
 TRANSLATION_MODES = ("latent", "reference")
@@ -91,6 +94,7 @@ _PATTERNS = [
                                                num_runs=DIVERSITY_RUNS)),
     (r"(nn|intra)_(lpips|pix)(\d+)?", lambda m: dict(kind=m[1], distance=m[2],
                                                      num_gen=int(m[3] or 1000))),
+    (r"hf_ratio(\d+)?", lambda m: dict(kind="hf", num_gen=int(m[1] or 1000))),
     (r"(fid|lpips)_(latent|reference)", lambda m: dict(kind=f"{m[1]}_translation",
                                                         num_gen=NUM_OUTS_PER_DOMAIN,
                                                         mode=m[2])),
@@ -98,7 +102,7 @@ _PATTERNS = [
 
 KNOWN_EXAMPLES = ("fid50k_full", "kid50k_full", "pr50k3_full", "is50k", "ppl2_wend",
                   "fid5k", "fid10k_full", "lpips_div", "nn_lpips", "intra_lpips", "pix_div",
-                  "nn_pix", "intra_pix", "fid_latent", "lpips_reference")
+                  "nn_pix", "intra_pix", "hf_ratio", "fid_latent", "lpips_reference")
 
 
 def parse_metric(name):
