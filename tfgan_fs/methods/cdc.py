@@ -21,7 +21,7 @@ import tensorflow as tf
 from tfgan_fs import losses
 from tfgan_fs import rng
 from tfgan_fs.methods.base import Phase, Term, TermResult
-from tfgan_fs.methods.fewshot import FewShotConfig, FewShotSpec
+from tfgan_fs.methods.fewshot import FewShotConfig, FewShotSpec, draw
 from tfgan_fs.methods.options import setting
 from tfgan_fs.methods.stylegan2 import StyleGAN2
 from tfgan_fs.networks import Generator
@@ -54,10 +54,11 @@ class CrossDomainDistance(Term):
         n = self.batch_size
         # The same latents on every replica (each draws its own noise inputs, so the replicas'
         # losses differ by the noise and their mean is what trains G).
-        z = rng.normal(ctx.seed_for("dist/z"), [n, method.z_dim], batched=False)
+        z = draw(ctx, "dist/z", lambda cx: rng.normal(cx.seed_for("dist/z"), [n, method.z_dim],
+                                                      batched=False))
         c = method.sample_labels(ctx.seed_for("dist/c"), n, batched=False)
-        layer = rng.uniform(ctx.seed_for("dist/layer"), [n], 1, self.num_layers, tf.int32,
-                            batched=False)
+        layer = draw(ctx, "dist/layer", lambda cx: rng.uniform(
+            cx.seed_for("dist/layer"), [n], 1, self.num_layers, tf.int32, batched=False))
         source = method.G_source(z, c, noise_mode="random",
                                  noise_seed=ctx.seed_for("dist/source_noise"),
                                  return_layers=True)[1]
@@ -122,7 +123,8 @@ class CDC(StyleGAN2):
         """Anchor steps: G of anchor-region latents without style mixing."""
         if ctx.phase.name not in self.ANCHOR_PHASES:
             return super().generate(ctx)
-        z = self.sample_anchor_latents(ctx.seed_for("anchors"), ctx.batch_size)
+        z = draw(ctx, "anchors/z", lambda c: self.sample_anchor_latents(c.seed_for("anchors"),
+                                                                        c.batch_size))
         ws = ctx.run_mapping(z, ctx.gen_c, "gen", mixing=False)
         return ctx.run_synthesis(ws, "gen", return_features=ctx.gen_features_needed)
 

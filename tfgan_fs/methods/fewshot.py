@@ -9,11 +9,32 @@ D level) and compare the samples of a batch (at least as many training images as
 import dataclasses
 import math
 
+import tensorflow as tf
+
 from tfgan_fs.methods.options import Setting, require, settings_of, setting
 from tfgan_fs.methods.stylegan2.config import SETTINGS as STYLEGAN2_SETTINGS
 from tfgan_fs.methods.stylegan2.config import StyleGAN2Config
 from tfgan_fs.methods.stylegan2.spec import StyleGAN2Spec
 from tfgan_fs.networks import default_patch_res, patch_candidates
+
+DRAW_KEY = "draw/"
+
+
+def draw(ctx, name, compute):
+    """The random draw `name` of this step and phase (latents, mixing coefficients, layers):
+    `compute(ctx)`, memoised on the context, so every term of the phase sees the same value;
+    `fix_draws` replaces it."""
+    return ctx.memo(DRAW_KEY + name, compute)
+
+
+def fix_draws(ctx, values):
+    """Makes `draw(ctx, name, ...)` return `values[name]` in this step and phase instead of
+    drawing (tests that replay a reference's draws). Call it before the terms run."""
+    for name, value in values.items():
+        value = tf.convert_to_tensor(value)
+        if ctx.memo(DRAW_KEY + name, lambda _, v=value: v) is not value:
+            raise ValueError(f"draw {name!r} was already made in this step")
+
 
 PATCH_HEADS = Setting("patch_heads", int, "MixDL/CDC: number of D's patch-level heads, on the "
                       "first candidate maps (default: all candidates for mixdl, 1 for cdc).",

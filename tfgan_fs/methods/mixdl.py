@@ -21,12 +21,13 @@ mapping's 2-D codes. Both steps here mix 2-D codes, as the G step and the paper 
 
 import dataclasses
 
+import numpy as np
 import tensorflow as tf
 
 from tfgan_fs import losses
 from tfgan_fs import rng
 from tfgan_fs.methods.base import Phase, Term, TermResult
-from tfgan_fs.methods.fewshot import FewShotConfig, FewShotSpec
+from tfgan_fs.methods.fewshot import FewShotConfig, FewShotSpec, draw
 from tfgan_fs.methods.options import setting
 from tfgan_fs.methods.stylegan2 import StyleGAN2
 
@@ -77,8 +78,9 @@ def draw_mixup(ctx, stream):
     """Fresh z -> single codes w (no style mixing), their mixups alpha @ w, as ws [N, L, C]."""
     method = ctx.method
     cfg = method.config
-    z = rng.normal(ctx.seed_for(stream + "/z"), [ctx.batch_size, method.z_dim])
-    alpha = ctx.memo("mixup/alpha", lambda c: mixup_coefficients(
+    z = draw(ctx, stream + "/z", lambda c: rng.normal(c.seed_for(stream + "/z"),
+                                                       [c.batch_size, method.z_dim]))
+    alpha = draw(ctx, "mixup/alpha", lambda c: mixup_coefficients(
         c.seed_for("mixup/alpha"), c.batch_size, cfg.mixup_dist, cfg.dir_div))
     ws = ctx.run_mapping(z, ctx.gen_c, stream, mixing=False)
     w = ws[:, 0]
@@ -104,18 +106,31 @@ class MixupGeneratorDistance(Term):
         m = draw_mixup(ctx, "gdist")
         anchors = ctx.run_synthesis(m.anchor_ws, "gdist/anchors", return_layers=True).layers
         mixups = ctx.run_synthesis(m.mix_ws, "gdist/mixups", return_layers=True).layers
-        layer = rng.uniform(ctx.seed_for("gdist/layer"), [ctx.batch_size], 1,
-                            self.num_layers - 1, tf.int32)
+        layer = draw(ctx, "gdist/layer", lambda c: rng.uniform(
+            c.seed_for("gdist/layer"), [c.batch_size], 1, self.num_layers - 1, tf.int32))
         sims = losses.layer_row_similarities(mixups, anchors, layer)
         loss = self.weight * losses.distance_kl(m.alpha, sims)
         return TermResult(loss, {"Loss/G/dist": loss})
+
+
+def strided_group_order(batch_size, group_size):
+    """A batch order under which D's minibatch-std groups of consecutive samples hold the
+    samples that the references' strided groups hold (sample i in group i mod batch / G,
+    G = min(group_size, batch); `group_size` None = the whole batch)."""
+    g = batch_size if group_size is None else min(int(group_size), batch_size)
+    k = batch_size // g
+    return [i for r in range(k) for i in range(r, batch_size, k)]
 
 
 class MixupDiscriminatorDistance(Term):
     """MixDL-D: d_kl_wt * KL(softmax(alpha) || softmax_j cos(h(G(w~_i)), h(G(w_j)))) (Dmix).
 
     One D forward on [anchors; mixups] (the reference's `torch.cat`), h the projection head on
-    D's fc features; rows are the mixups, columns the anchors.
+    D's fc features; rows are the mixups, columns the anchors. The reference's minibatch-std
+    groups are strided, so each group holds anchors and mixups alike (2N = 8: {a0, a2, m0,
+    m2}, {a1, a3, m1, m3}); D's groups are runs of consecutive samples, which on [anchors;
+    mixups] would put anchors and mixups in separate groups and change the embeddings. D sees
+    the batch in `strided_group_order`, which gives it the reference's groups.
     """
 
     def __init__(self, phase, weight):
@@ -127,10 +142,16 @@ class MixupDiscriminatorDistance(Term):
         anchors = ctx.run_synthesis(m.anchor_ws, "ddist/anchors").img
         mixups = ctx.gen.img
         n = ctx.batch_size
+        mbstd = ctx.method.D.b4.mbstd
+        order = strided_group_order(2 * n, mbstd.group_size) if mbstd is not None else None
         both = tf.concat([anchors, mixups], axis=0)
         c = tf.concat([ctx.gen_c, ctx.gen_c], axis=0)
+        if order is not None:
+            both, c = tf.gather(both, order), tf.gather(c, order)
         embedding = ctx.run_D(both, c, "ddist", return_embedding=True,
                               return_patches=False).embedding
+        if order is not None:
+            embedding = tf.gather(embedding, np.argsort(order))
         sims = losses.pairwise_cosine(embedding[n:], embedding[:n])
         loss = self.weight * losses.distance_kl(m.alpha, sims)
         return TermResult(loss, {"Loss/D/dist": loss})
