@@ -1,5 +1,7 @@
 """Built-in procedural datasets, so that the quickstart trains without downloading anything.
 
+`builtin:faces[?resolution=R&count=N]`: cartoon faces (`tfgan_fs.data.faces`), unlabelled.
+
 `builtin:shapes[?resolution=R&count=N]`: coloured circles, squares, triangles and rings (classes
 0..3, in that order), each in a random saturated colour at a random position, size and rotation,
 on a plain or smoothly graded dark background. Edges are anti-aliased analytically (pixel
@@ -15,9 +17,11 @@ from tfgan_fs.data.array_data import ArrayData
 from tfgan_fs.data.dataset_info import DatasetError
 from tfgan_fs.data.dataset_info import DatasetInfo
 from tfgan_fs.data.dataset_info import is_power_of_two
+from tfgan_fs.data.faces import make_faces
+from tfgan_fs.data.procedural import background, coverage, hsv_to_rgb
 
 PREFIX = "builtin:"
-BUILTIN_NAMES = ("shapes",)
+BUILTIN_NAMES = ("shapes", "faces")
 SHAPE_CLASSES = ("circle", "square", "triangle", "ring")
 DEFAULT_RESOLUTION = 32
 DEFAULT_COUNT = 4096
@@ -25,17 +29,6 @@ MIN_RESOLUTION, MAX_RESOLUTION = 16, 256
 MAX_COUNT = 1_000_000
 SHAPES_SEED = 1234
 _PIXELS_PER_CHUNK = 1 << 20  # Bounds the float32 working memory of one rendering chunk.
-
-
-def _hsv_to_rgb(h, s, v):
-    """Vectorized HSV -> RGB; inputs [N] in [0, 1], output [N, 3]."""
-    i = np.floor(h * 6.0).astype(np.int64) % 6
-    f = h * 6.0 - np.floor(h * 6.0)
-    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
-    table = np.stack([
-        np.stack([v, t, p], -1), np.stack([q, v, p], -1), np.stack([p, v, t], -1),
-        np.stack([p, q, v], -1), np.stack([t, p, v], -1), np.stack([v, p, q], -1)], 0)
-    return table[i, np.arange(len(h))]
 
 
 def _draw_params(rng, count):
@@ -46,11 +39,11 @@ def _draw_params(rng, count):
     cy = rng.uniform(radius, 1 - radius)
     angle = rng.uniform(0, 2 * np.pi, count)
     thickness = rng.uniform(0.3, 0.5, count)  # Ring thickness relative to its radius.
-    fg = _hsv_to_rgb(rng.uniform(0, 1, count), rng.uniform(0.75, 1, count),
+    fg = hsv_to_rgb(rng.uniform(0, 1, count), rng.uniform(0.75, 1, count),
                      rng.uniform(0.8, 1, count))
-    bg0 = _hsv_to_rgb(rng.uniform(0, 1, count), rng.uniform(0, 0.6, count),
+    bg0 = hsv_to_rgb(rng.uniform(0, 1, count), rng.uniform(0, 0.6, count),
                       rng.uniform(0.04, 0.25, count))
-    bg1 = _hsv_to_rgb(rng.uniform(0, 1, count), rng.uniform(0, 0.6, count),
+    bg1 = hsv_to_rgb(rng.uniform(0, 1, count), rng.uniform(0, 0.6, count),
                       rng.uniform(0.04, 0.25, count))
     plain = rng.uniform(0, 1, count) < 0.5
     bg1[plain] = bg0[plain]
@@ -80,8 +73,7 @@ def _render(params, sel, resolution):
     x, y = coords[None, None, :], coords[None, :, None]
 
     # Background: a linear gradient from bg0 to bg1 along grad_angle (plain when they match).
-    ga = params["grad_angle"][sel].astype(np.float32)[:, None, None]
-    t = ((x / res - 0.5) * np.cos(ga) + (y / res - 0.5) * np.sin(ga)) * float(np.sqrt(0.5)) + 0.5
+    t = background(x / res, y / res, params["grad_angle"][sel])
     alpha = np.empty([len(sel), resolution, resolution], np.float32)
     labels = params["labels"][sel]
     for cls in range(len(SHAPE_CLASSES)):
@@ -97,7 +89,7 @@ def _render(params, sel, resolution):
         cos, sin = np.cos(col("angle")), np.sin(col("angle"))
         u, v = dx * cos + dy * sin, dy * cos - dx * sin
         sdf = _signed_distance(cls, u, v, col("radius") * res, col("thickness"))
-        alpha[rows] = np.clip(0.5 - sdf, 0.0, 1.0)
+        alpha[rows] = coverage(sdf)
 
     # Composite channel by channel: [N, R, R] planes are much faster than a trailing axis of 3.
     out = np.empty([len(sel), resolution, resolution, 3], np.uint8)
@@ -105,8 +97,8 @@ def _render(params, sel, resolution):
         bg0 = params["bg0"][sel, c].astype(np.float32)[:, None, None]
         bg1 = params["bg1"][sel, c].astype(np.float32)[:, None, None]
         fg = params["fg"][sel, c].astype(np.float32)[:, None, None]
-        background = bg0 + (bg1 - bg0) * t
-        out[..., c] = np.rint((background + (fg - background) * alpha) * 255)
+        back = bg0 + (bg1 - bg0) * t
+        out[..., c] = np.rint((back + (fg - back) * alpha) * 255)
     return out
 
 
@@ -176,16 +168,20 @@ def open_builtin(spec):
     """Generates the built-in dataset named by `spec` (see `parse_builtin_spec`).
 
     Args:
-        spec: e.g. 'builtin:shapes' or 'builtin:shapes?resolution=64&count=2048'.
+        spec: e.g. 'builtin:shapes', 'builtin:shapes?resolution=64&count=2048' or
+            'builtin:faces'.
 
     Returns:
-        An `ArrayData`; its name is e.g. 'shapes32' (with '-N' appended for a non-default
-        count, e.g. 'shapes64-2048').
+        An `ArrayData`; its name is e.g. 'shapes32' or 'faces32' (with '-N' appended for a
+        non-default count, e.g. 'shapes64-2048').
     """
-    _, options = parse_builtin_spec(spec)
+    kind, options = parse_builtin_spec(spec)
     res, count = options["resolution"], options["count"]
+    name = f"{kind}{res}" if count == DEFAULT_COUNT else f"{kind}{res}-{count}"
+    if kind == "faces":
+        info = DatasetInfo(name=name, resolution=res, channels=3, count=count)
+        return ArrayData(info, make_faces(res, count))
     images, labels = make_shapes(res, count)
-    name = f"shapes{res}" if count == DEFAULT_COUNT else f"shapes{res}-{count}"
     info = DatasetInfo(
         name=name, resolution=res, channels=3, count=count, num_classes=len(SHAPE_CLASSES),
         class_names=SHAPE_CLASSES,
