@@ -21,6 +21,8 @@ Real-data statistics are cached (--cache_dir) and reused while the dataset and t
 network are unchanged. Weight files: see README.md, "Metrics".
 """
 
+import os
+
 from absl import app
 from absl import flags
 
@@ -29,7 +31,8 @@ from tfgan_fs.cli import metric_flags
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint to evaluate (its G_ema), or "
-                    "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality checkpoint (.pt: StyleGAN-NADA, CDC, MixDL; converted on the fly).")
+                    "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality "
+                    "checkpoint (.pt: StyleGAN-NADA, CDC, MixDL), converted on the fly.")
 flags.DEFINE_string("data", None, "Dataset of the training images (default: the run's --data).")
 flags.DEFINE_integer("max_images", None, "The run's training images: the first N of --data, "
                      "which the few-shot metrics (nn_*, intra_*) compare samples with "
@@ -55,7 +58,7 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
 
     from tfgan_fs.cli.metric_flags import metric_setup
-    from tfgan_fs.convert.sources import file_format, load_generator
+    from tfgan_fs.convert.sources import load_generator
     from tfgan_fs.data import DatasetError, open_dataset
     from tfgan_fs.metrics.metric_main import (MetricContext, calc_metric, open_metric_data,
                                               report_metric)
@@ -66,7 +69,7 @@ def main(argv):
     from tfgan_fs.training.strategy import make_strategy
 
     try:
-        if file_format(FLAGS.network) == "run":
+        if not os.path.isfile(FLAGS.network):
             ckpt = checkpoints.find_checkpoint(FLAGS.network)
             run_dir = ckpt.parent.parent
             options_path = run_dir / "training_options.json"
@@ -109,8 +112,7 @@ def main(argv):
         for spec in specs:
             result = calc_metric(spec.name, G, ctx)
             print(report_metric(result, run_dir=run_dir, network=ckpt))
-    except (checkpoints.CheckpointError, DatasetError, MissingWeightsError, ValueError,
-            FileNotFoundError) as err:
+    except (checkpoints.CheckpointError, DatasetError, MissingWeightsError, ValueError) as err:
         fail(str(err))
 
 
@@ -127,7 +129,6 @@ def _is_stargan_v2(ckpt):
 def _translation_metrics(ckpt, run_dir, options):
     """The StarGAN v2 evaluation protocol on a StarGAN v2 checkpoint (errors raise)."""
     from tfgan_fs.cli.metric_flags import metric_setup
-    from tfgan_fs.convert.sources import file_format, load_generator
     from tfgan_fs.data.domain_pairs import open_domain_dataset
     from tfgan_fs.metrics.metric_main import report_metric
     from tfgan_fs.metrics.names import TRANSLATION_METRICS, is_translation_metric

@@ -40,7 +40,9 @@ from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint directory to load G_ema from, "
-                    "a SavedModel written by tools/export.py, " "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality checkpoint (.pt: StyleGAN-NADA, CDC, MixDL; converted on the fly).")
+                    "a SavedModel written by tools/export.py, or "
+                    "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality "
+                    "checkpoint (.pt: StyleGAN-NADA, CDC, MixDL), converted on the fly.")
 flags.DEFINE_string("seeds", "0-7", "Seeds, e.g. 0-7 or 1,5,10-12.")
 flags.DEFINE_float("trunc", 1.0, "Truncation psi (1 = no truncation).")
 flags.DEFINE_integer("trunc_cutoff", None, "Truncate only the first N ws (default: all).")

@@ -26,7 +26,8 @@ from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint directory to load G_ema from, "
-                    "or " "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality checkpoint (.pt: StyleGAN-NADA, CDC, MixDL; converted on the fly).")
+                    "or an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality "
+                    "checkpoint (.pt: StyleGAN-NADA, CDC, MixDL), converted on the fly.")
 flags.DEFINE_string("target", None, "Image file to project (PNG, JPEG, ...): centre-cropped to "
                     "a square and resized to G's resolution.")
 flags.DEFINE_string("outdir", None, "Output directory (created if needed).")

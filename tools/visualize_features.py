@@ -22,7 +22,9 @@ from tfgan_fs.cli.errors import fail
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint (a training run or one written "
-                    "by tools/convert_pkl.py), %s." % "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality checkpoint (.pt: StyleGAN-NADA, CDC, MixDL; converted on the fly)")
+                    "by tools/convert_pkl.py), or "
+                    "an official network pickle (.pkl: StyleGAN2-ADA, GGDR) or a rosinality "
+                    "checkpoint (.pt: StyleGAN-NADA, CDC, MixDL), converted on the fly.")
 flags.DEFINE_string("seeds", "0-7", "Seeds of the images, e.g. 0-7 or 1,5,10-12 (one column "
                     "each; the PCA is fitted on all of them).")
 flags.DEFINE_list("res", None, "Feature resolutions to show (default: D's decoder resolution if "

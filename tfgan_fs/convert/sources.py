@@ -58,7 +58,7 @@ def convert_file(path, log=print, **rosinality_kwargs):
 def load_networks(path, names=("G_ema",), log=print):
     """{name: network} for those of `names` ('G_ema', 'G', 'D') that a run directory,
     checkpoint or network file has (a file is converted once, in memory)."""
-    if file_format(path) == "run":
+    if not pathlib.Path(path).is_file():  # run dirs; missing paths get their errors there
         _, configs = load_network_configs(str(path))
         return {name: load_network(str(path), name) for name in names if name in configs}
     networks = convert_file(path, log=log).networks
@@ -76,8 +76,9 @@ def load_generator(path, name="G_ema", log=print):
 @contextlib.contextmanager
 def network_source(path, log=print):
     """Yields a run directory for `path`: itself, or a file converted into a temporary one
-    (removed on exit)."""
-    if file_format(path) == "run":
+    (removed on exit). Anything but a file (a run dir, a missing path) is yielded as it is, for
+    the run-directory readers to check and report."""
+    if not pathlib.Path(path).is_file():
         yield str(path)
         return
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="tfgan_fs-network-"))
