@@ -37,7 +37,6 @@ from tfgan_fs.networks import Discriminator, Generator
 DEFAULT_LR_MLP = 0.01  # rosinality Generator(lr_mlp=0.01), also NADA's sg2_model
 DEFAULT_W_AVG_SAMPLES = 4096  # StyleGAN-NADA: generator.mean_latent(4096)
 NETWORK_KEYS = ("g_ema", "g", "d")
-KNOWN_KEYS = {"g", "d", "g_ema", "g_optim", "d_optim", "args", "ada_aug_p", "latent_avg"}
 PLAIN = (str, int, float, bool, type(None))
 TO_RGB = re.compile(r"^to_rgbs\.(\d+)\.conv\.weight$")
 D_BLOCK = re.compile(r"^convs\.(\d+)\.conv1\.0\.weight$")
@@ -250,13 +249,12 @@ def convert_rosinality(source, lr_mlp=DEFAULT_LR_MLP, w_avg_samples=DEFAULT_W_AV
     for key, net in networks.items():
         log(f"  {key}: {net.img_resolution}x{net.img_resolution}, "
             f"{sum(int(v.numpy().size) for v in net.weights):,} values")
-    cfg = generator_config(ckpt.networks["g_ema"], lr_mlp, cm)
     info = {"source": str(path.resolve()), "format": "rosinality",
             "keys": list(ckpt.keys), "converted": present,
-            "size": cfg["img_resolution"], "style_dim": cfg["w_dim"],
-            "n_mlp": cfg["mapping_kwargs"]["num_layers"], "lr_mlp": float(lr_mlp),
-            "channel_base": cfg["synthesis_kwargs"]["channel_base"],
-            "channel_max": cfg["synthesis_kwargs"]["channel_max"],
+            "size": G_ema.img_resolution, "style_dim": G_ema.w_dim,
+            "n_mlp": G_ema.mapping.num_layers, "lr_mlp": float(lr_mlp),
+            "channel_base": G_ema.synthesis.channel_base,
+            "channel_max": G_ema.synthesis.channel_max,
             "w_avg": w_avg_info, "noise_mode": "const: rosinality's noises.noise_i",
             "ada_aug_p": ckpt.ada_aug_p, "rosinality_args": _json_safe(ckpt.args)}
     if "D" not in networks:
