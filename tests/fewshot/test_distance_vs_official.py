@@ -6,7 +6,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from tfgan_fs.losses import distance_kl, pairwise_cosine
+from tfgan_fs.losses import distance_kl, layer_row_similarities, pairwise_cosine
 
 FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "distance.npz"
 KL_WT = 1000.0  # MixDL --kl_wt and CDC --kl_wt
@@ -18,10 +18,14 @@ def ref():
 
 
 def rows_per_layer(ref, prefix_a, prefix_b, layer_of_row):
-    """Row i: cos(vec a_{l_i}[i], vec b_{l_i}[j]) for all j, as both references loop."""
-    return np.stack([pairwise_cosine(ref[f"{prefix_a}_{l}"][i:i + 1],
-                                     ref[f"{prefix_b}_{l}"]).numpy()[0]
-                     for i, l in enumerate(layer_of_row)])
+    """layer_row_similarities on the references' feature lists: the fixtures hold layers 1-3 of
+    each list (both references draw feat_ind in [1, L - 2]); layer 0 is never drawn and stands
+    as zeros here."""
+    layers_a = [ref[f"{prefix_a}_{l}"] for l in (1, 2, 3)]
+    layers_b = [ref[f"{prefix_b}_{l}"] for l in (1, 2, 3)]
+    return layer_row_similarities([np.zeros_like(layers_a[0])] + layers_a,
+                                  [np.zeros_like(layers_b[0])] + layers_b,
+                                  np.asarray(layer_of_row)).numpy()
 
 
 def test_kl_is_klDivLoss_mean_not_batchmean(ref):

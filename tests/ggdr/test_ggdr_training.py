@@ -80,6 +80,27 @@ def test_dmain_step_with_ggdr_trains_d_and_its_decoder_only():
     assert not changed & {v.path for v in method.G.trainable_variables}
 
 
+def test_ggdr_decoder_learns_g_features_on_fixed_g():
+    """The term's effect: D steps on a fixed G bring the decoder's maps toward G's features,
+    so 10 (1 - cos) falls (seed 1: ~10 at the first step, ~4.5 over steps 30-39)."""
+    from tfgan_fs.training.step import make_phase_step
+    method = ggdr_method(AugmentPipe(**augpipe_kwargs("bgc"), initial_p=0.5))
+    method.build_optimizers()
+    dmain = next(p for p in method.phases() if p.name == "Dmain")
+    step = make_phase_step(method, dmain, tf.distribute.get_strategy())
+    real = tf.constant(np.random.RandomState(0).randint(0, 255, [4, 16, 16, 3]), tf.uint8)
+    G_before = [v.numpy().copy() for v in method.G.trainable_variables]
+    losses = []
+    for i in range(40):
+        total, count = step(real, tf.zeros([4, 0]), tf.constant([0, i], tf.int64))[
+            "Loss/D/ggdr"].numpy()
+        losses.append(total / count)
+    assert all(np.array_equal(a, v.numpy()) for a, v in zip(G_before,
+                                                            method.G.trainable_variables))
+    first, last = np.mean(losses[:5]), np.mean(losses[-10:])
+    assert first > 8 and last < 0.7 * first, (first, last)
+
+
 def test_ggdr_targets_are_g_features_augmented_with_the_images():
     pipe = AugmentPipe(**augpipe_kwargs("bg"), initial_p=1.0)
     method = ggdr_method(pipe)
@@ -187,7 +208,7 @@ def test_ggdr_run_logs_loss_writes_pictures_and_resumes_exactly(tmp_path):
     assert int(resumed.progress.nimg.numpy()) == 12
     lines = [json.loads(line) for line in (tmp_path / "a" / "stats.jsonl").read_text()
              .splitlines()]
-    assert all(np.isfinite(r["Loss/D/ggdr"]) and 0 <= r["Loss/D/ggdr"] <= 20 for r in lines)
+    assert all(np.isfinite(r["Loss/D/ggdr"]) for r in lines)  # (falls: test above)
     assert (tmp_path / "a" / "gfeat000000.012.png").exists()
     assert (tmp_path / "b" / "gfeat000000.004.png").exists()
     expected = {v.path: v.numpy() for net in reference.method.networks.values()

@@ -8,9 +8,14 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from net_fixtures import build_fid_graph_def, random_lpips_arrays, write_npz
 from tensorboard.backend.event_processing import event_accumulator
+
+from tfgan_fs.data import open_dataset
+from tfgan_fs.metrics.feature_stats import generate_images
+from tfgan_fs.runs import checkpoints
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -65,7 +70,12 @@ def test_train_with_metrics_then_calc_metrics(weights, tmp_path):
     assert set(results[2]["results"]) == {"is1k_mean", "is1k_std"}
     assert set(results[3]["results"]) == {"lpips_div10", "lpips_div10_std"}
     assert set(results[6]["results"]) == {"intra_pix20", "intra_pix20_std"}
-    assert 0 < results[5]["results"]["nn_pix10"] < 4
+    # nn_pix10 by hand: the 10 samples of seed 0 against the run's first 4 training images.
+    G = checkpoints.load_network(run_dir, "G_ema")
+    samples = generate_images(G, 10, batch_size=64, seed=0).astype(np.float64) / 127.5 - 1
+    reals = open_dataset(TINY[0].split("=", 1)[1]).load_images(4)[0] / 127.5 - 1
+    nearest = np.square(samples[:, None] - reals[None]).mean(axis=(2, 3, 4)).min(axis=1)
+    assert results[5]["results"]["nn_pix10"] == pytest.approx(nearest.mean(), rel=1e-5)
     # The final snapshot's FID from training equals calc_metrics' on the same checkpoint (and
     # the same real set, the run's --metric_data).
     assert results[0]["results"]["fid1k"] == pytest.approx(lines[-1]["results"]["fid1k"],

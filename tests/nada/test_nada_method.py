@@ -130,6 +130,27 @@ def test_the_directional_loss_falls_on_a_fixed_batch(tiny_clip):
     assert values[-1] < values[0] - 0.05, values
 
 
+def test_the_global_loss_trains_g_alone_and_adds_to_the_directional_one(tiny_clip):
+    # --lambda_global alone: L = 1 - cos(E_I(G(w)), E_T("a sketch")) falls on a fixed batch.
+    method = make_nada(tiny_clip, auto_layer_iters=0, lr=0.01, lambda_direction=0.0,
+                       lambda_global=1.0)
+    step = step_fn(method)
+    seed = tf.constant([5, 5], tf.int64)
+    values = []
+    for _ in range(12):
+        stats = {k: v.numpy() for k, v in step(None, None, seed).items()}
+        assert "Loss/clip/direction" not in stats
+        values.append(stats["Loss/clip/global"][0] / stats["Loss/clip/global"][1])
+        np.testing.assert_allclose(stats["Loss/G/loss"], stats["Loss/clip/global"], rtol=1e-6)
+    assert values[-1] < values[0] - 0.02, values
+    # Both terms: L = lambda_direction L_dir + lambda_global L_glob.
+    method = make_nada(tiny_clip, auto_layer_iters=0, lambda_direction=0.5, lambda_global=2.0)
+    stats = {k: v.numpy()[0] / v.numpy()[1] for k, v in step_fn(method)(None, None, seed).items()}
+    assert stats["Loss/clip/global"] > 0.01 and stats["Loss/clip/direction"] > 0.01
+    assert stats["Loss/G/loss"] == pytest.approx(
+        0.5 * stats["Loss/clip/direction"] + 2.0 * stats["Loss/clip/global"], rel=1e-5)
+
+
 # --- the optimizer -------------------------------------------------------------------------------
 
 def torch_adam(x, grads, masks, lr, b1, b2, eps):

@@ -16,6 +16,7 @@ import textwrap
 SCRIPT = textwrap.dedent("""
     import sys
     import numpy as np
+    import keras
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
@@ -29,12 +30,19 @@ SCRIPT = textwrap.dedent("""
     cfg = NADAConfig(network="unused", source_class="photo", target_class="sketch",
                      clip_models=(str(preset),), auto_layer_k=2, auto_layer_batch=2)
 
+    LR = 1e-3
+
     def train(strategy):
+        # Plain SGD on every layer: the weight change / LR is the sum of the two steps'
+        # gradients (Adam's first steps, ~lr * sign(g), would hide a gradient scaled wrongly
+        # across replicas). The layer selection still runs and is compared.
         with strategy.scope():
             method = NADA(cfg, load_clip_models(cfg.clip_models, cfg.clip_model_weights,
                                                 log=lambda *a: None),
                           source=make_source_generator(0), log=lambda *a: None)
+            method.optimizers = {key: keras.optimizers.SGD(LR) for key in method.optimizers}
             method.build_optimizers()
+        before = [v.numpy() for v in method.G.weights]
         step = make_phase_step(method, method.phases()[0], strategy,
                                batch_size=4 // strategy.num_replicas_in_sync)
         stats, selections = [], []
@@ -42,23 +50,21 @@ SCRIPT = textwrap.dedent("""
             out = step(None, None, tf.constant([0, i], tf.int64))
             stats.append({k: v.numpy() for k, v in out.items()})
             selections.append(method.selection.numpy())
-        return [v.numpy() for v in method.G.weights], stats, selections
+        grads = [(v.numpy() - a) / LR for a, v in zip(before, method.G.weights)]
+        return grads, stats, selections
 
-    w1, s1, sel1 = train(tf.distribute.get_strategy())
-    w2, s2, sel2 = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
+    g1, s1, sel1 = train(tf.distribute.get_strategy())
+    g2, s2, sel2 = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
     np.testing.assert_array_equal(sel2, sel1)
-    # Adam with beta1 = 0 moves a weight by about +-lr on its first steps whatever the size of
-    # its gradient, so a weight whose gradient is ~0 may move either way when the replicas sum
-    # in another order: each weight agrees to 2 lr per step, and nearly all far closer.
-    lr = cfg.lr * 4 / 5
-    diffs = np.concatenate([np.abs(b - a).ravel() for a, b in zip(w1, w2)])
-    assert diffs.max() <= 2 * lr * 2 + 1e-5, diffs.max()
-    assert np.mean(diffs > 1e-5) < 0.02, np.mean(diffs > 1e-5)
     for a, b in zip(s1, s2):  # [sum, count] over replicas: compare the means
         for key in a:
             np.testing.assert_allclose(b[key][0] / b[key][1], a[key][0] / a[key][1],
                                        rtol=1e-4, atol=1e-5, err_msg=key)
-    print("OK", sorted(s1[0]))
+    scale = max(np.abs(g).max() for g in g1)
+    assert scale > 1e-4  # the steps moved the weights
+    for a, b in zip(g1, g2):  # the summed gradients, up to summation order
+        np.testing.assert_allclose(b, a, rtol=1e-3, atol=1e-4 * scale)
+    print("OK", sorted(s1[0]), scale)
 """)
 
 

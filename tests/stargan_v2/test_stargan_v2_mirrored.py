@@ -27,32 +27,36 @@ SCRIPT = textwrap.dedent("""
     batch = (img(), np.array([0, 1, 2, 0], np.int32), img(), img(),
              np.array([1, 2, 0, 2], np.int32))
 
+    LR = 1e-3
+
     def train(strategy):
+        # Plain SGD: the weight change / LR is the sum of the gradients of the updates (Adam's
+        # first step, ~lr * sign(g), would hide a gradient scaled wrongly across replicas).
         keras.utils.set_random_seed(0)
         with strategy.scope():
             method = StarGANv2(cfg, log=lambda *a: None)
+            method.optimizers = {key: keras.optimizers.SGD(LR) for key in method.optimizers}
             method.build_optimizers()
+        before = [v.numpy() for net in method.networks.values() for v in net.weights]
         inputs = next(iter(strategy.experimental_distribute_dataset(
             tf.data.Dataset.from_tensors(batch))))
         stats = {}
         for phase in method.phases():
             out = make_phase_step(method, phase, strategy)(*inputs, tf.constant([0, 5], tf.int64))
             stats.update({k: v.numpy() for k, v in out.items()})
-        return [v.numpy() for net in method.networks.values() for v in net.weights], stats
+        after = [v.numpy() for net in method.networks.values() for v in net.weights]
+        return [(b - a) / LR for a, b in zip(before, after)], stats
 
-    w1, s1 = train(tf.distribute.get_strategy())
-    w2, s2 = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
+    g1, s1 = train(tf.distribute.get_strategy())
+    g2, s2 = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
     for key in s1:  # [sum, count] over replicas: compare the means
         np.testing.assert_allclose(s2[key][0] / s2[key][1], s1[key][0] / s1[key][1],
                                    rtol=1e-4, atol=1e-5, err_msg=key)
-    # Adam with beta1 = 0 moves a weight by about +-lr on its first step whatever the size of
-    # its gradient, so a weight whose gradient is ~0 may move either way when the replicas
-    # sum in another order: every weight agrees to 2 lr per update (G is updated twice), and
-    # nearly all far closer.
-    diffs = np.concatenate([np.abs(b - a).ravel() for a, b in zip(w1, w2)])
-    assert diffs.max() <= 2 * 2 * cfg.lr + 1e-6, diffs.max()
-    assert np.mean(diffs > 1e-6) < 0.02, np.mean(diffs > 1e-6)
-    print("OK", len(s1), diffs.max(), np.mean(diffs > 1e-6))
+    scale = max(np.abs(g).max() for g in g1)
+    assert scale > 1e-3  # the iteration moved the weights
+    for a, b in zip(g1, g2):  # the summed gradients, up to summation order
+        np.testing.assert_allclose(b, a, rtol=1e-3, atol=1e-4 * scale)
+    print("OK", len(s1), scale)
 """)
 
 
