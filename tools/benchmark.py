@@ -5,6 +5,7 @@
     python tools/benchmark.py --op=augment --res=256 --batch=32 --augpipe=bgc --p=1
     python tools/benchmark.py --op=nada --res=256 --batch=2 --impl=auto
     python tools/benchmark.py --op=train --method=stargan_v2 --res=256 --batch=8 --iters=3
+    python tools/benchmark.py --op=data --warmup=0 --iters=3
 
 prints JSON lines: the workload, its settings and its timings, measured after a warm-up on
 whatever device TensorFlow picks. The workloads live in `tfgan_fs.benchmarks`, one module per
@@ -30,6 +31,7 @@ WORKLOADS = {
     "upfirdn2d": "upfirdn2d",
     "bias_act": "bias_act",
     NADA_OP: "nada_step",
+    "data": "builtin_data",
 }
 DEFAULT_BATCH = 32
 DEFAULT_NADA_BATCH = 2  # the StyleGAN-NADA README command
@@ -42,7 +44,8 @@ flags.DEFINE_enum("op", "train", sorted(WORKLOADS), "What to measure: train = th
                   "custom ops against the reference at StyleGAN2 G and D shapes; nada = one "
                   "StyleGAN-NADA iteration (layer selection, frozen and adapted synthesis, "
                   "CLIP losses, selective Adam) with a random paper256 generator and a random "
-                  "CLIP of --clip_size, nothing downloaded.")
+                  "CLIP of --clip_size, nothing downloaded; data = drawing the built-in datasets "
+                  "(builtin:shapes, builtin:faces) at their defaults.")
 flags.DEFINE_integer("res", 256, "Image resolution.")
 flags.DEFINE_integer("batch", None, f"Batch size (default: {DEFAULT_BATCH}; --op=nada: "
                      f"{DEFAULT_NADA_BATCH}, as the StyleGAN-NADA README command).")

@@ -1,7 +1,5 @@
 """builtin:shapes: determinism, shapes and dtypes, class balance, looks, spec parsing."""
 
-import time
-
 import numpy as np
 import pytest
 
@@ -13,14 +11,11 @@ from tfgan_fs.data.builtin import parse_builtin_spec
 
 
 def test_default_dataset():
-    start = time.perf_counter()
-    data = open_dataset("builtin:shapes")
-    elapsed = time.perf_counter() - start
+    data = open_dataset("builtin:shapes")  # (its drawing time: benchmark.py --op=data)
     info = data.info
     assert (info.name, info.resolution, info.channels, info.count) == ("shapes32", 32, 3, 4096)
     assert info.class_names == SHAPE_CLASSES == ("circle", "square", "triangle", "ring")
     assert info.label_counts == (1024, 1024, 1024, 1024)
-    assert elapsed < 3.0, f"generating builtin:shapes took {elapsed:.2f}s"
     images, labels = data.load_images(8)
     assert images.dtype == np.uint8 and images.shape == (8, 32, 32, 3)
     x, y = next(iter(data.make_dataset(8, use_labels=True, seed=1)))

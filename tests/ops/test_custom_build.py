@@ -65,18 +65,28 @@ def test_nvcc_policy(monkeypatch):
     assert plan.cuda is None and "nvcc 13.0 at /opt/cuda-13/bin/nvcc does not match" in messages[-1]
 
 
+def matching_nvcc():
+    """The nvcc the build would use for TensorFlow's CUDA, or a skip naming why there is none
+    (a CUDA 13 nvcc can be installed beside a TensorFlow built for CUDA 12)."""
+    nvcc, want = build.find_nvcc(), build.tf_cuda_major()
+    if want is None:
+        pytest.skip("this TensorFlow is a CPU-only build: no CUDA kernels to compile")
+    if nvcc is None:
+        pytest.skip(f"no nvcc on this machine (TensorFlow was built with CUDA {want}.x)")
+    if nvcc.version[0] != want:
+        pytest.skip(f"nvcc {nvcc.version[0]}.{nvcc.version[1]} at {nvcc.path} does not match "
+                    f"TensorFlow's CUDA {want}.x (set $TFGAN_FS_NVCC to a CUDA {want}.x nvcc)")
+    return nvcc
+
+
 def test_cuda_sources_compile():
-    """Compile-only check of the .cu files with any nvcc >= 12 (no GPU needed)."""
-    nvcc = build.find_nvcc()
-    if nvcc is None or nvcc.version[0] < 12:
-        pytest.skip("no nvcc >= 12 on this machine")
+    """Compile-only check of the .cu files with the nvcc of TensorFlow's CUDA (no GPU needed)."""
+    nvcc = matching_nvcc()
     arch = build.supported_archs(nvcc)[-1:]  # one arch here; tools/build_ops.py --check_cuda: all
     build.check_cuda_sources(nvcc=nvcc, archs=arch, host=False, log=lambda msg: None)
 
 
 @pytest.mark.slow
 def test_cuda_sources_and_gpu_host_code_compile_for_all_archs():
-    nvcc = build.find_nvcc()
-    if nvcc is None or nvcc.version[0] < 12:
-        pytest.skip("no nvcc >= 12 on this machine")
+    nvcc = matching_nvcc()
     build.check_cuda_sources(nvcc=nvcc, host=True, log=lambda msg: None)

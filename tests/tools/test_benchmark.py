@@ -1,5 +1,5 @@
 """The training-step benchmark: whole 16-minibatch cycles, consistent rates, one row per impl;
-the StyleGAN-NADA benchmark (`--op=nada`)."""
+the StyleGAN-NADA benchmark (`--op=nada`); the built-in data benchmark (`--op=data`)."""
 
 import json
 import os
@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from tfgan_fs.benchmarks import nada_step as nada, train_step
+from tfgan_fs.benchmarks import builtin_data, nada_step as nada, train_step
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -28,6 +28,14 @@ def test_train_benchmark_times_whole_cycles_and_reports_consistent_rates():
     assert row["img_per_sec"] == pytest.approx(4 / row["sec_per_iter"])
     assert row["sec_per_kimg"] == pytest.approx(row["sec_per_iter"] / 4 * 1000)
     assert row["sec_per_iter"] > 0 and row["peak_host_mem_gb"] > 0
+
+
+def test_data_benchmark_reports_each_builtin_dataset():
+    rows = builtin_data.run(types.SimpleNamespace(warmup=0, iters=1))
+    assert [row["spec"] for row in rows] == ["builtin:shapes", "builtin:faces"]
+    for row in rows:
+        assert row["images"] == 4096 and row["resolution"] == 32 and row["sec_per_open"] > 0
+        assert row["img_per_sec"] == pytest.approx(4096 / row["sec_per_open"])
 
 
 def test_train_benchmark_refuses_xla_with_the_geometric_pipe():

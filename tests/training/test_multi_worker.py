@@ -130,10 +130,8 @@ def test_killed_worker_stops_the_run_with_a_clear_error(tmp_path):
         time.sleep(1)
     assert "tick 1 " in chief_log.read_text(), chief_log.read_text()
     procs[1].send_signal(signal.SIGKILL)
-    killed_at = time.time()
-    code = wait_all(procs[:1], timeout=120)[0]
+    code = wait_all(procs[:1], timeout=120)[0]  # (a chief that hangs raises TimeoutExpired)
     log = chief_log.read_text()
     assert code != 0, log
-    assert time.time() - killed_at < 120
     assert "stopped or became unreachable" in log and "--resume" in log, log
     assert len(list((tmp_path / "runs").iterdir())) == 1  # only the chief made a run dir
