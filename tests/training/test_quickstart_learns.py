@@ -70,6 +70,9 @@ def test_quickstart_learns(tmp_path):
           f"probe FD: initial G_ema {fd_init:.2f}, final G_ema {fd_final:.2f}, "
           f"real vs real {fd_reals:.2f}")
     assert accuracy > 0.6
-    assert fd_final < fd_init / 4  # a clear margin: the samples moved most of the way
-    assert fd_final <= target_fd()   # the quality the flagfile promises
+    # Margins that hold across seeds and machines (configs/quickstart.flags: the final FD varies
+    # ~2x, 24.7-54.7 over seeds 0-2 against an initial ~670): a tenth of the initial FD, and
+    # within twice the seed-0 target the flagfile states.
+    assert fd_final < fd_init / 10
+    assert fd_final <= 2 * target_fd()
     assert fd_final > fd_reals      # sanity: the probe still tells them from real data
