@@ -389,9 +389,8 @@ def project(G, target, distance_fn, *, num_steps=1000, w_avg_samples=10000, c=No
     if target.shape != (res, res, channels):
         raise ValueError(f"target must have shape [{res}, {res}, {channels}] (G's output), got "
                          f"{list(target.shape)}")
-    report = None
-    if progress is not None:
-        def report(step, dist, loss):
+    def report(step, dist, loss):
+        if progress is not None:
             progress(step, float(dist[0]), loss)
 
     result = project_batch(G, target[np.newaxis], distance_fn, num_steps=num_steps,

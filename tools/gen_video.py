@@ -96,30 +96,12 @@ def main(argv):
     import numpy as np
     import tqdm
 
-    from tfgan_fs.convert.sources import load_generator
-    from tfgan_fs.export import find_saved_model
-    from tfgan_fs.figures import comparison, latent_walk
+    from tfgan_fs.cli.generators import class_label, load_generators
+    from tfgan_fs.figures import latent_walk
 
-    generators = []
-    for network in FLAGS.network:
-        if find_saved_model(network) is not None:
-            fail(f"--network: '{network}' is an exported SavedModel; walks in W need G's "
-                 "mapping and synthesis: pass the run or checkpoint")
-        try:
-            generators.append(load_generator(network, "G_ema"))
-        except ValueError as err:
-            fail(f"--network: {err}")
-    try:
-        comparison.check_compatible(generators, [f"--network={n}" for n in FLAGS.network])
-    except ValueError as err:
-        fail(str(err))
+    generators = load_generators(FLAGS.network, "walks in W")
     G = generators[0]
-    label = None
-    if G.c_dim:
-        if FLAGS["class"].value is None or not 0 <= FLAGS["class"].value < G.c_dim:
-            fail(f"this network is conditional ({G.c_dim} classes): pass --class=0..."
-                 f"{G.c_dim - 1}")
-        label = np.eye(G.c_dim, dtype=np.float32)[FLAGS["class"].value]
+    label = class_label(G, FLAGS["class"].value)
 
     seeds = seeds[:num_keyframes * gw * gh]
     z = np.concatenate([np.random.RandomState(s).randn(1, G.z_dim) for s in seeds])

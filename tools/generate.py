@@ -184,6 +184,7 @@ def main(argv):
     from tfgan_fs import images as image_io
     from tfgan_fs.cli.seeds import parse_int_ranges
     from tfgan_fs.export import ExportedGenerator, find_saved_model, seed_latents
+    from tfgan_fs.cli.generators import load_generators
     from tfgan_fs.convert.sources import load_generator
 
     seeds = parse_int_ranges(FLAGS.seeds)
@@ -223,22 +224,14 @@ def main(argv):
         def generate(z, c):
             return G(z, c, FLAGS.trunc)
     else:
-        generators = []
-        for network in networks:
-            if find_saved_model(network) is not None:
-                fail(f"--network: '{network}' is an exported SavedModel; comparison.png needs "
-                     "G's mapping: pass the run or checkpoint")
+        if len(networks) == 1:
             try:
-                generators.append(load_generator(network, "G_ema"))
+                generators = [load_generator(networks[0], "G_ema")]
             except ValueError as err:
                 fail(f"--network: {err} (nor is it a SavedModel written by tools/export.py)")
+        else:
+            generators = load_generators(networks, "comparison pictures")
         G = generators[0]
-        if len(generators) > 1:
-            from tfgan_fs.figures import comparison
-            try:
-                comparison.check_compatible(generators, [f"--network={n}" for n in networks])
-            except ValueError as err:
-                fail(str(err))
 
         @tf.function
         def generate_float(z, c):

@@ -11,7 +11,8 @@ Examples:
 The StyleGAN2-ADA projector (NVlabs/stylegan2-ada-pytorch `projector.py`; tfgan_fs/projection.py):
 the target is centre-cropped to a square and resized to G's resolution (Lanczos), then one w
 (and the noise buffers) are optimised for --num_steps Adam steps to minimise the LPIPS-VGG16
-distance. Writes target.png (the cropped target), proj.png (G's image of the result, with G's own
+distance (or, with --distance=mse, the mean squared pixel error: no weights needed). Writes
+target.png (the cropped target), proj.png (G's image of the result, with G's own
 constant noise, as the reference), projected_w.npz ('w': [1, num_ws, w_dim], the reference's
 format, which generate.py --projected_w renders) and, with --save_video, proj.gif or proj.mp4
 (--video_format; target | projection every --video_every steps). LPIPS weights: README.md,
@@ -69,6 +70,9 @@ flags.DEFINE_enum("video_format", "gif", ["gif", "mp4"], "Format of the --save_v
 flags.DEFINE_float("video_fps", 20, "Frames per second of the --save_video video.")
 flags.DEFINE_string("lpips", None, "LPIPS-VGG16 weights converted with tools/convert_lpips.py "
                     "(lpips_vgg.npz; default $TFGAN_FS_LPIPS).")
+flags.DEFINE_enum("distance", "lpips", ["lpips", "mse"], "What the projector minimises: lpips "
+                  "(LPIPS-VGG16, the reference) or mse (mean squared pixel error: no weights "
+                  "needed, blurrier fits; a quick look on a CPU).")
 flags.mark_flags_as_required(["network", "target", "outdir"])
 
 
@@ -148,20 +152,26 @@ def main(argv):
 
     from tfgan_fs import images as image_io
     from tfgan_fs import projection
+    from tfgan_fs.cli.generators import class_label
     from tfgan_fs.export import find_saved_model
     from tfgan_fs.figures import video
     from tfgan_fs.metrics.lpips import LPIPS
     from tfgan_fs.metrics.weights import MissingWeightsError
     from tfgan_fs.convert.sources import load_generator
 
-    lpips_path = FLAGS.lpips or os.environ.get("TFGAN_FS_LPIPS")
-    try:
-        lpips = LPIPS.load(lpips_path, flag="--lpips")
-    except (MissingWeightsError, ValueError) as err:
-        fail(str(err))
-    if lpips.net != "vgg":
-        fail(f"--lpips: '{lpips_path}' holds {lpips.net} LPIPS weights; the projector uses "
-             f"LPIPS-VGG16 as the reference (convert with tools/convert_lpips.py --net=vgg)")
+    if FLAGS.distance == "lpips":
+        lpips_path = FLAGS.lpips or os.environ.get("TFGAN_FS_LPIPS")
+        try:
+            distance = LPIPS.load(lpips_path, flag="--lpips")
+        except (MissingWeightsError, ValueError) as err:
+            fail(str(err))
+        if distance.net != "vgg":
+            fail(f"--lpips: '{lpips_path}' holds {distance.net} LPIPS weights; the projector "
+                 f"uses LPIPS-VGG16 as the reference (convert with tools/convert_lpips.py "
+                 f"--net=vgg)")
+    else:
+        def distance(a, b):
+            return tf.reduce_mean(tf.square(a - b), axis=[1, 2, 3])
     if find_saved_model(FLAGS.network) is not None:
         fail("--network: projection needs G's mapping and synthesis: pass the run or checkpoint "
              "instead of an exported SavedModel")
@@ -169,14 +179,7 @@ def main(argv):
         G = load_generator(FLAGS.network, "G_ema")
     except ValueError as err:
         fail(f"--network: {err}")
-    c = None
-    if G.c_dim:
-        if FLAGS["class"].value is None or not 0 <= FLAGS["class"].value < G.c_dim:
-            fail(f"this network is conditional ({G.c_dim} classes): pass --class=0..."
-                 f"{G.c_dim - 1}")
-        c = np.eye(G.c_dim, dtype=np.float32)[FLAGS["class"].value]
-    elif FLAGS["class"].value is not None:
-        print("warning: --class is ignored for an unconditional network", file=sys.stderr)
+    c = class_label(G, FLAGS["class"].value)
     targets, skipped = read_targets(G.img_resolution, G.img_channels)
     init = None
     if FLAGS.init != "mean":
@@ -215,7 +218,7 @@ def main(argv):
 
             try:
                 result = projection.project_batch(
-                    G, images, lpips, space=FLAGS.space, w_plus_reg=FLAGS.w_plus_reg,
+                    G, images, distance, space=FLAGS.space, w_plus_reg=FLAGS.w_plus_reg,
                     init_ws=chunk_init, num_steps=FLAGS.num_steps,
                     w_avg_samples=FLAGS.w_avg_samples, c=c, seed=FLAGS.seed,
                     record_every=record_every, progress=progress)

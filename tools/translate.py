@@ -56,8 +56,9 @@ flags.DEFINE_boolean("no_ema", False, "Use the trained networks instead of their
                      "(the reference samples with the EMA networks).")
 flags.DEFINE_string("outdir", None, "Output directory (created if needed).")
 flags.DEFINE_list("mode", None, "What to write, one or more of latent, reference, video, "
-                  "video_latent, single, e.g. reference,video as the reference's sample mode (default: single "
-                  "when --ref is an image, reference when it is a folder, latent without --ref).")
+                  "video_latent, single, e.g. reference,video as the reference's sample mode "
+                  "(default: single when --ref is an image, reference when it is a folder, "
+                  "latent without --ref).")
 flags.DEFINE_string("src", None, "Source image, or folder of images (flat or one sub-folder per "
                     "domain).")
 flags.DEFINE_string("ref", None, "Reference image (domain from --y), or folder with one "

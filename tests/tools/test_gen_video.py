@@ -6,42 +6,26 @@ import pathlib
 import sys
 
 import imageio_ffmpeg
-import keras
 import numpy as np
 import PIL.Image
 import pytest
-import tensorflow as tf
 
 from tfgan_fs import images as image_io
-from tfgan_fs.convert.convert import ConvertedNetworks
-from tfgan_fs.networks import Generator
-from tfgan_fs.runs import checkpoints
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "tools"))
 from inprocess import load_tool, run_main  # noqa: E402
+from tiny_runs import save_run, tiny_generator  # noqa: E402
 
 GEN_VIDEO = REPO / "tools" / "gen_video.py"
-RES, Z_DIM, W_DIM = 16, 8, 8
-
-
-def save_run(root, name, seed, res=RES):
-    keras.utils.set_random_seed(seed)
-    G = Generator(Z_DIM, 0, W_DIM, res, 3, mapping_kwargs=dict(num_layers=2),
-                  synthesis_kwargs=dict(channel_base=64, channel_max=8))
-    for i, v in enumerate(G.weights):
-        if not v.path.endswith(("noise_const", "noise_strength")):
-            v.assign(v + 0.1 * tf.random.stateless_normal(v.shape, [i, seed]))
-    checkpoints.RunState(ConvertedNetworks({"G_ema": G}, {}),
-                         checkpoints.Progress()).save(root / name / "checkpoints")
-    return root / name, checkpoints.load_network(root / name, "G_ema")
+RES, Z_DIM = 16, 8
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("gen_video")
-    return {"a": save_run(root, "a", 0), "b": save_run(root, "b", 1),
-            "res32": save_run(root, "res32", 2, res=32)}
+    return {name: save_run(root / name, tiny_generator(seed, res=res, noise=False))
+            for name, seed, res in (("a", 0, RES), ("b", 1, RES), ("res32", 2, 32))}
 
 
 @pytest.fixture(scope="module")

@@ -7,43 +7,34 @@ Images are compared as uint8 with at most one step of difference on under 2 % of
 import pathlib
 import sys
 
-import keras
 import numpy as np
 import PIL.Image
 import pytest
 import tensorflow as tf
 
 from tfgan_fs import images as image_io
-from tfgan_fs.convert.convert import ConvertedNetworks
-from tfgan_fs.networks import Generator
-from tfgan_fs.runs import checkpoints
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "tools"))
 from inprocess import load_tool, run_main  # noqa: E402
+from tiny_runs import save_run, tiny_generator  # noqa: E402
 
 GENERATE = REPO / "tools" / "generate.py"
 RES, Z_DIM, W_DIM = 16, 8, 8
 
 
-def save_run(root, name, seed, res=RES, z_dim=Z_DIM):
-    keras.utils.set_random_seed(seed)
-    G = Generator(z_dim, 0, W_DIM, res, 3, mapping_kwargs=dict(num_layers=2),
-                  synthesis_kwargs=dict(channel_base=64, channel_max=8))
-    for i, v in enumerate(G.weights):
-        if not v.path.endswith("noise_const"):
-            v.assign(v + 0.1 * tf.random.stateless_normal(v.shape, [i, seed]))
+def save_tiny_run(root, name, seed, res=RES, z_dim=Z_DIM):
+    G = tiny_generator(seed, res=res, z_dim=z_dim)
     G.mapping(tf.random.stateless_normal([64, z_dim], [seed, 1]), None, update_w_avg=True)
-    checkpoints.RunState(ConvertedNetworks({"G_ema": G}, {}),
-                         checkpoints.Progress()).save(root / name / "checkpoints")
-    return root / name, checkpoints.load_network(root / name, "G_ema")
+    return save_run(root / name, G)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("figures")
-    return {"a": save_run(root, "a", 0), "b": save_run(root, "b", 1),
-            "res32": save_run(root, "res32", 2, res=32), "z4": save_run(root, "z4", 3, z_dim=4)}
+    return {"a": save_tiny_run(root, "a", 0), "b": save_tiny_run(root, "b", 1),
+            "res32": save_tiny_run(root, "res32", 2, res=32),
+            "z4": save_tiny_run(root, "z4", 3, z_dim=4)}
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +58,12 @@ def tiles(grid, rows, cols, size=RES):
 
 def synth(G, ws):
     return image_io.to_uint8(G.synthesis(tf.constant(ws, tf.float32), noise_mode="const"))
+
+
+def assert_refused(tool, capsys, args, needle):
+    """The tool exits with status 1 and `needle` in its error, without a traceback."""
+    status, _, err = run_main(tool, GENERATE, args, capsys)
+    assert status == 1 and needle in err and "Traceback" not in err, err
 
 
 def assert_close_uint8(actual, expected):
@@ -94,10 +91,10 @@ def test_style_mix_cells_are_hand_mixed(runs, tool, capsys, tmp_path):
             expected = synth(G, mixed[None])[0]
             assert_close_uint8(png(tmp_path / f"mix{row}-{col}.png"), expected)
             assert_close_uint8(grid[r + 1, c + 1], expected)
-    status, _, err = run_main(tool, GENERATE, [f"--network={run}", "--style_mix",
-                                               f"--styles=0-{G.num_ws}",
-                                               f"--outdir={tmp_path / 'bad'}"], capsys)
-    assert status == 1 and "error: --styles:" in err and f"num_ws = {G.num_ws}" in err
+    assert_refused(tool, capsys, [f"--network={run}", "--style_mix", f"--styles=0-{G.num_ws}",
+                                  f"--outdir={tmp_path / 'bad'}"],
+                   f"error: --styles: styles [{G.num_ws}] are not layers of this network (it "
+                   f"has num_ws = {G.num_ws}")
 
 
 def test_trunc_sweep_psi_1_row_is_the_plain_images(runs, tool, capsys, tmp_path):
@@ -114,9 +111,9 @@ def test_trunc_sweep_psi_1_row_is_the_plain_images(runs, tool, capsys, tmp_path)
         np.testing.assert_array_equal(sweep[0, i], png(tmp_path / "plain" / f"seed{seed:04d}.png"))
         w_avg = np.tile(G.mapping.w_avg.numpy(), [1, G.num_ws, 1])
         assert_close_uint8(sweep[1, i], synth(G, w_avg)[0])
-    status, _, err = run_main(tool, GENERATE, [f"--network={run}", "--trunc_sweep=1,x",
-                                               f"--outdir={tmp_path / 'bad'}"], capsys)
-    assert status == 1 and "error: --trunc_sweep: expected comma-separated numbers" in err
+    assert_refused(tool, capsys, [f"--network={run}", "--trunc_sweep=1,x",
+                                  f"--outdir={tmp_path / 'bad'}"],
+                   "error: --trunc_sweep: expected comma-separated numbers")
 
 
 def test_several_networks_make_a_comparison_and_refuse_mismatches(runs, tool, capsys,
@@ -135,10 +132,8 @@ def test_several_networks_make_a_comparison_and_refuse_mismatches(runs, tool, ca
                                                                  noise_mode="const"))[0])
     for other, needle in (("res32", "has resolution 32, but --network=" + str(a) + " has 16"),
                           ("z4", "has z_dim 4, but --network=" + str(a) + " has 8")):
-        status, _, err = run_main(tool, GENERATE, [f"--network={a}",
-                                                   f"--network={runs[other][0]}",
-                                                   f"--outdir={tmp_path / other}"], capsys)
-        assert status == 1 and needle in err and "Traceback" not in err
+        assert_refused(tool, capsys, [f"--network={a}", f"--network={runs[other][0]}",
+                                      f"--outdir={tmp_path / other}"], needle)
         assert not (tmp_path / other).exists()
 
 
@@ -171,9 +166,9 @@ def test_pca_directions_and_direction_edits(runs, tool, capsys, tmp_path):
     for i in range(2):
         assert_close_uint8(grid[i, 0], synth(G, ws[i:i + 1])[0])
         assert_close_uint8(grid[i, 1], synth(G, edited[i:i + 1])[0])
-    status, _, err = run_main(tool, GENERATE, [f"--network={run}", "--direction=missing.npy",
-                                               f"--outdir={tmp_path / 'bad'}"], capsys)
-    assert status == 1 and "error: --direction: 'missing.npy' does not exist" in err
+    assert_refused(tool, capsys, [f"--network={run}", "--direction=missing.npy",
+                                  f"--outdir={tmp_path / 'bad'}"],
+                   "error: --direction: 'missing.npy' does not exist")
 
 
 def test_projected_w_renders_with_a_generator_of_another_resolution(runs, tool, capsys,
@@ -187,7 +182,6 @@ def test_projected_w_renders_with_a_generator_of_another_resolution(runs, tool, 
     assert status == 0, err
     expected = synth(G32, np.repeat(w[:, :1], G32.num_ws, axis=1))[0]
     assert_close_uint8(png(tmp_path / "out" / "proj00.png"), expected)
-    status, _, err = run_main(tool, GENERATE, [f"--network={run32}", "--style_mix",
-                                               "--trunc_sweep=1", f"--outdir={tmp_path}"],
-                              capsys)
-    assert status == 1 and "--style_mix and --trunc_sweep exclude each other" in err
+    assert_refused(tool, capsys, [f"--network={run32}", "--style_mix", "--trunc_sweep=1",
+                                  f"--outdir={tmp_path}"],
+                   "--style_mix and --trunc_sweep exclude each other")

@@ -10,22 +10,19 @@ import pathlib
 import sys
 
 import imageio_ffmpeg
-import keras
 import numpy as np
 import PIL.Image
 import pytest
 import tensorflow as tf
 
 from tfgan_fs import projection
-from tfgan_fs.convert.convert import ConvertedNetworks
-from tfgan_fs.networks import Generator
-from tfgan_fs.runs import checkpoints
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "metrics"))
 sys.path.insert(0, str(REPO / "tests" / "tools"))
 from inprocess import load_tool, run_main  # noqa: E402
 from net_fixtures import random_lpips_arrays, write_npz  # noqa: E402
+import tiny_runs  # noqa: E402
 
 RES, Z_DIM, W_DIM = 16, 8, 8
 PROJECT = REPO / "tools" / "project.py"
@@ -33,15 +30,8 @@ PROJECT = REPO / "tools" / "project.py"
 
 def tiny_generator(seed, res=RES):
     """A G with few channels, no noise (w alone makes the image), perturbed weights."""
-    keras.utils.set_random_seed(seed)
-    G = Generator(Z_DIM, 0, W_DIM, res, 3, mapping_kwargs=dict(num_layers=2),
-                  synthesis_kwargs=dict(channel_base=128, channel_max=16))
-    for i, v in enumerate(G.weights):
-        if v.path.endswith("noise_strength"):
-            v.assign(0.0)
-        elif not v.path.endswith("noise_const"):
-            v.assign(v + 0.05 * tf.random.stateless_normal(v.shape, [i, seed]))
-    return G
+    return tiny_runs.tiny_generator(seed, res=res, channel_base=128, channel_max=16, noise=False,
+                                    scale=0.05)
 
 
 def pixel_distance(a, b):
@@ -117,11 +107,9 @@ def test_w_ws_render_with_any_num_ws(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    G = tiny_generator(3)
     root = tmp_path_factory.mktemp("project_folder")
-    checkpoints.RunState(ConvertedNetworks({"G_ema": G}, {}),
-                         checkpoints.Progress()).save(root / "run" / "checkpoints")
-    return root / "run", write_npz(root / "lpips_vgg.npz", random_lpips_arrays("vgg"))
+    run_dir, _ = tiny_runs.save_run(root / "run", tiny_generator(3))
+    return run_dir, write_npz(root / "lpips_vgg.npz", random_lpips_arrays("vgg"))
 
 
 @pytest.fixture(scope="module")
