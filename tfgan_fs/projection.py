@@ -191,6 +191,9 @@ def load_projected_w(path, G):
         ValueError: The file is unreadable, has no 'w', or its shape does not fit G.
     """
     try:
+        with open(path, "rb") as f:
+            if f.read(2) != b"PK":  # an .npz is a zip archive
+                raise ValueError("not an .npz archive")
         data = np.load(path, allow_pickle=False)
         if not hasattr(data, "files"):
             raise ValueError("a single array (.npy), not an .npz archive")

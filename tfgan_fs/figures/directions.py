@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 PCA_SEED = 0
+NPY_MAGIC = b"\x93NUMPY"
 
 
 def sample_ws(G, num_samples, seed=PCA_SEED, c=None, batch=1000):
@@ -93,13 +94,14 @@ def load_direction(path, w_dim, index=0):
         ValueError: Unreadable file, wrong shape or index (names the file).
     """
     try:
+        with open(path, "rb") as f:
+            magic = f.read(len(NPY_MAGIC))
+        if magic != NPY_MAGIC:
+            raise ValueError("not an .npy file (give an .npy of [w_dim] or [num, w_dim], e.g. "
+                             "pca_directions.npy)")
         array = np.load(path, allow_pickle=False)
     except (OSError, EOFError, ValueError) as err:
         raise ValueError(f"cannot read '{path}' as an .npy array: {err}") from err
-    if not isinstance(array, np.ndarray):
-        array.close()
-        raise ValueError(f"'{path}' is an .npz archive; give an .npy of [w_dim] or "
-                         f"[num, w_dim] (e.g. pca_directions.npy)")
     if array.ndim == 1:
         array = array[np.newaxis]
     if array.ndim != 2 or array.shape[1] != w_dim:
