@@ -48,8 +48,10 @@ def assert_close_uint8(actual, expected):
 
 
 def test_style_mixing_cells_are_hand_mixed_ws(G):
-    row_ws = G.mapping(latents(3, 1), None).numpy()
-    col_ws = G.mapping(latents(2, 2), None).numpy()
+    # W+ ws (another w at each layer), so that a wrong layer index shows.
+    rs = np.random.RandomState(0)
+    row_ws = G.mapping(latents(3, 1), None).numpy() + rs.randn(3, G.num_ws, W_DIM) * 0.5
+    col_ws = G.mapping(latents(2, 2), None).numpy() + rs.randn(2, G.num_ws, W_DIM) * 0.5
     styles = [0, 1, 2]
     grid, cells, row_imgs, col_imgs = style_mixing.style_mixing_grid(G, row_ws, col_ws, styles,
                                                                      batch=4)
