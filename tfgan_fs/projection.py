@@ -18,6 +18,10 @@ each noise buffer is renormalised to zero mean and unit variance.
 
 The reference optimises a copy of G: G's own noise buffers are unchanged afterwards (here they
 are restored), and the reference renders its result with them, not with the optimised noise.
+
+`project_batch` generalises it: several targets at once (sharing the noise buffers), W+ (one
+w per layer) with an optional pull toward W, and a start from given ws; `project` is its
+reference case (one target, W, the mean w as the start).
 """
 
 import contextlib
@@ -179,10 +183,17 @@ def load_projected_w(path, G):
     """ws [N, num_ws, w_dim] float32 from a projected_w.npz (key 'w', [N, num_ws, w_dim] or
     [num_ws, w_dim]), checked against G.
 
+    W+ ws (one w per layer) need G's num_ws. W ws (the same w at every layer, or [N, 1, w_dim])
+    are broadcast to G's num_ws, so that a w projected with one network renders with any other
+    of the same w_dim (e.g. another resolution).
+
     Raises:
         ValueError: The file is unreadable, has no 'w', or its shape does not fit G.
     """
     try:
+        with open(path, "rb") as f:
+            if f.read(2) != b"PK":  # an .npz is a zip archive
+                raise ValueError("not an .npz archive")
         data = np.load(path, allow_pickle=False)
         if not hasattr(data, "files"):
             raise ValueError("a single array (.npy), not an .npz archive")
@@ -196,17 +207,168 @@ def load_projected_w(path, G):
     ws = np.asarray(arrays["w"], np.float32)
     if ws.ndim == 2:
         ws = ws[np.newaxis]
+    is_w = ws.ndim == 3 and ws.shape[1] >= 1 and np.all(ws == ws[:, :1])
+    if ws.ndim == 3 and ws.shape[2] == G.w_dim and ws.shape[1] != G.num_ws and is_w:
+        ws = np.repeat(ws[:, :1], G.num_ws, axis=1)
     if ws.ndim != 3 or ws.shape[1:] != (G.num_ws, G.w_dim):
         raise ValueError(f"'{path}' has w of shape {list(ws.shape)}, but the network takes "
-                         f"[N, {G.num_ws}, {G.w_dim}] (num_ws, w_dim): was it projected with "
-                         f"another network?")
+                         f"[N, {G.num_ws}, {G.w_dim}] (num_ws, w_dim; W ws of [N, 1, "
+                         f"{G.w_dim}] fit any num_ws): was it projected with another network?")
     return ws
 
 
-def project(G, target, distance_fn, *, num_steps=1000, w_avg_samples=10000,
-            initial_learning_rate=0.1, initial_noise_factor=0.05, lr_rampdown_length=0.25,
-            lr_rampup_length=0.05, noise_ramp_length=0.75, regularize_noise_weight=1e5,
-            c=None, seed=303, progress=None):
+SPACES = ("w", "w+")
+
+
+@dataclasses.dataclass
+class BatchProjection:
+    """The result of `project_batch`.
+
+    Attributes:
+        w: [N, num_ws, w_dim] float32, the final ws (W: the same w at every layer).
+        dist: [num_steps, N] distance of each image at each step (before its update).
+        loss: [num_steps] the summed loss at each step.
+        recorded: {step: ws [N, num_ws, w_dim]} after the steps asked for (`record_every`).
+        noise: {noise buffer path: [H, W]}, the optimised noise (shared by the batch).
+        step_traces: How often the step's tf.function was traced.
+    """
+
+    w: np.ndarray
+    dist: np.ndarray
+    loss: np.ndarray
+    recorded: dict
+    noise: dict
+    step_traces: int
+
+
+def initial_ws(G, init, num, w_avg, space):
+    """Start of the optimised ws: [num, 1, w_dim] (W) or [num, num_ws, w_dim] (W+).
+
+    `init` is None (the mean w, as the reference) or ws [num or 1, num_ws, w_dim] (e.g. an
+    earlier projected_w.npz); W takes them only if equal at every layer.
+    """
+    if init is None:
+        ws = np.tile(np.asarray(w_avg, np.float32), [num, G.num_ws if space == "w+" else 1, 1])
+        return ws
+    init = np.asarray(init, np.float32)
+    if init.ndim != 3 or init.shape[1:] != (G.num_ws, G.w_dim) or len(init) not in (1, num):
+        raise ValueError(f"initial ws must have shape [{num} or 1, {G.num_ws}, {G.w_dim}], got "
+                         f"{list(init.shape)}")
+    init = np.broadcast_to(init, (num,) + init.shape[1:])
+    if space == "w":
+        if np.any(init != init[:, :1]):
+            raise ValueError("the initial ws differ from layer to layer (W+): project in W+ "
+                             "or start from W ws")
+        init = init[:, :1]
+    return np.array(init)
+
+
+def project_batch(G, targets, distance_fn, *, space="w", w_plus_reg=0.0, init_ws=None,
+                  num_steps=1000, w_avg_samples=10000, initial_learning_rate=0.1,
+                  initial_noise_factor=0.05, lr_rampdown_length=0.25, lr_rampup_length=0.05,
+                  noise_ramp_length=0.75, regularize_noise_weight=1e5, c=None, seed=303,
+                  record_every=None, progress=None):
+    """Projects targets [N, R, R, C] into W or W+, all N at once (see the module doc).
+
+    In W each image has one w (broadcast to all layers), as the reference. In W+ it has one w
+    per layer (num_ws of them), as the W+ projectors of the StyleGAN ecosystem (Image2StyleGAN,
+    Abdal et al. 2019): closer fits, and ws off the mapping's output. `w_plus_reg` adds
+    w_plus_reg * mean((w_l - mean_l(w_l))^2) per image, pulling the layers toward one w (W).
+    The noise buffers of G are shared by the batch (G has one buffer per layer): with N = 1
+    this is the reference projector, with more images their noise is a compromise (the
+    results render with G's own noise anyway). The noise added to w is drawn per coordinate.
+
+    Args:
+        G: A `tfgan_fs.networks.Generator` (its noise buffers are restored afterwards).
+        targets: [N, R, R, C] uint8 or float in [-1, 1] at G's resolution and channels.
+        distance_fn: (img0, img1) -> [N] distances of NHWC RGB images in [-1, 1], e.g. LPIPS.
+        space: 'w' or 'w+'.
+        w_plus_reg: Weight of the pull toward W in W+ (0: none).
+        init_ws: None (start at the mean w) or ws [N or 1, num_ws, w_dim] to start from.
+        record_every: Keep the ws after every this many steps (and the last), for videos.
+        c, seed, num_steps ... regularize_noise_weight: As `project`.
+        progress: Optional callable(step, dist [N], loss) after each step.
+
+    Returns:
+        A `BatchProjection`.
+    """
+    if space not in SPACES:
+        raise ValueError(f"space must be one of {SPACES}, got {space!r}")
+    if num_steps < 1:
+        raise ValueError(f"num_steps must be >= 1, got {num_steps}")
+    if w_avg_samples < 1:
+        raise ValueError(f"w_avg_samples must be >= 1, got {w_avg_samples}")
+    if w_plus_reg < 0:
+        raise ValueError(f"w_plus_reg must be >= 0, got {w_plus_reg}")
+    res, channels = G.img_resolution, G.img_channels
+    targets = np.asarray(targets)
+    if targets.ndim != 4 or targets.shape[1:] != (res, res, channels):
+        raise ValueError(f"targets must have shape [N, {res}, {res}, {channels}] (G's output), "
+                         f"got {list(targets.shape)}")
+    if G.c_dim and c is None:
+        raise ValueError(f"G is conditional ({G.c_dim} classes): pass its label c")
+    if c is not None:
+        c = np.asarray(c, np.float32).reshape(1, G.c_dim)
+    if targets.dtype == np.uint8:
+        targets = targets.astype(np.float32) / 127.5 - 1
+    target_images = downsample_to_lpips(_as_rgb(tf.constant(targets, tf.float32)))
+    num = len(targets)
+
+    w_avg, w_std = w_stats(G, w_avg_samples, c)
+    rng = tf.random.Generator.from_seed(seed)
+    buffers = noise_buffers(G)
+    initial_noise = {v.path: rng.normal(v.shape) for v in buffers}
+    w_opt = tf.Variable(initial_ws(G, init_ws, num, w_avg, space), trainable=False)
+    repeats = G.num_ws // w_opt.shape[1]
+    noise_vars = [v.value for v in buffers]  # the tf.Variables behind the Keras variables
+    params = [w_opt] + noise_vars
+    adam = _Adam(params)
+
+    @tf.function
+    def step_fn(lr, noise_scale):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            w_noise = rng.normal(w_opt.shape) * noise_scale
+            ws = tf.tile(w_opt + w_noise, [1, repeats, 1])
+            synth_images = tf.cast(G.synthesis(ws, noise_mode="const"), tf.float32)
+            synth_images = downsample_to_lpips(_as_rgb(synth_images))
+            dist = distance_fn(synth_images, target_images)
+            loss = tf.reduce_sum(dist) + noise_regularization(noise_vars) * regularize_noise_weight
+            if w_plus_reg:
+                spread = w_opt - tf.reduce_mean(w_opt, axis=1, keepdims=True)
+                loss += w_plus_reg * tf.reduce_sum(tf.reduce_mean(tf.square(spread), [1, 2]))
+        adam.apply(tape.gradient(loss, params), params, lr)
+        for buf in noise_vars:
+            centred = buf - tf.reduce_mean(buf)
+            buf.assign(centred * tf.math.rsqrt(tf.reduce_mean(tf.square(centred))))
+        return dist, loss
+
+    def current_ws():
+        return np.repeat(w_opt.numpy(), repeats, axis=1)
+
+    dists, losses, recorded = [], [], {}
+    with assigned_noise(G, initial_noise):
+        for step in range(num_steps):
+            lr = learning_rate(step, num_steps, initial_learning_rate, lr_rampdown_length,
+                               lr_rampup_length)
+            scale = w_noise_scale(step, num_steps, w_std, initial_noise_factor,
+                                  noise_ramp_length)
+            dist, loss = step_fn(tf.constant(lr, tf.float32), tf.constant(scale, tf.float32))
+            dists.append(dist)
+            losses.append(loss)
+            if record_every and (step % record_every == 0 or step == num_steps - 1):
+                recorded[step] = current_ws()
+            if progress is not None:
+                progress(step, np.asarray(dist, np.float32), float(loss))
+        noise = {v.path: v.numpy() for v in buffers}
+    return BatchProjection(w=current_ws(), dist=np.stack([np.asarray(d) for d in dists]),
+                           loss=np.array([float(x) for x in losses], np.float32),
+                           recorded=recorded, noise=noise,
+                           step_traces=step_fn.experimental_get_tracing_count())
+
+
+def project(G, target, distance_fn, *, num_steps=1000, w_avg_samples=10000, c=None, seed=303,
+            progress=None, **options):
     """Projects `target` into G's W space as the StyleGAN2-ADA reference (see the module doc).
 
     Args:
@@ -215,7 +377,9 @@ def project(G, target, distance_fn, *, num_steps=1000, w_avg_samples=10000,
             [-1, 1] (G's output range).
         distance_fn: (img0, img1) -> [N] distances of NHWC RGB images in [-1, 1] of at most
             256x256, e.g. `tfgan_fs.metrics.lpips.LPIPS.load(path)` with VGG weights.
-        num_steps ... regularize_noise_weight: The reference's hyperparameters.
+        num_steps, w_avg_samples: The reference's hyperparameters; `options` the others
+            (initial_learning_rate ... regularize_noise_weight) and space / w_plus_reg /
+            init_ws of `project_batch`.
         c: Label [c_dim] for a conditional G (used for the w statistics), else None.
         seed: Seed of the initial noise buffers and of the noise added to w.
         progress: Optional callable(step, dist, loss) after each step (0-based step; floats).
@@ -223,65 +387,18 @@ def project(G, target, distance_fn, *, num_steps=1000, w_avg_samples=10000,
     Returns:
         A `Projection`.
     """
-    if num_steps < 1:
-        raise ValueError(f"num_steps must be >= 1, got {num_steps}")
-    if w_avg_samples < 1:
-        raise ValueError(f"w_avg_samples must be >= 1, got {w_avg_samples}")
     res, channels = G.img_resolution, G.img_channels
     target = np.asarray(target)
     if target.shape != (res, res, channels):
         raise ValueError(f"target must have shape [{res}, {res}, {channels}] (G's output), got "
                          f"{list(target.shape)}")
-    if G.c_dim and c is None:
-        raise ValueError(f"G is conditional ({G.c_dim} classes): pass its label c")
-    if c is not None:
-        c = np.asarray(c, np.float32).reshape(1, G.c_dim)
-    if target.dtype == np.uint8:
-        target = target.astype(np.float32) / 127.5 - 1
-    target_images = downsample_to_lpips(_as_rgb(tf.constant(target[np.newaxis], tf.float32)))
+    def report(step, dist, loss):
+        if progress is not None:
+            progress(step, float(dist[0]), loss)
 
-    w_avg, w_std = w_stats(G, w_avg_samples, c)
-    rng = tf.random.Generator.from_seed(seed)
-    buffers = noise_buffers(G)
-    initial_noise = {v.path: rng.normal(v.shape) for v in buffers}
-    w_opt = tf.Variable(w_avg[np.newaxis, np.newaxis], dtype=tf.float32, trainable=False)
-    w_out = tf.Variable(tf.zeros([num_steps, G.w_dim]), trainable=False)
-    noise_vars = [v.value for v in buffers]  # the tf.Variables behind the Keras variables
-    params = [w_opt] + noise_vars
-    adam = _Adam(params)
-
-    @tf.function
-    def step_fn(step, lr, noise_scale):
-        with tf.GradientTape() as tape:
-            tape.watch(params)
-            w_noise = rng.normal(w_opt.shape) * noise_scale
-            ws = tf.tile(w_opt + w_noise, [1, G.num_ws, 1])
-            synth_images = tf.cast(G.synthesis(ws, noise_mode="const"), tf.float32)
-            synth_images = downsample_to_lpips(_as_rgb(synth_images))
-            dist = tf.reduce_sum(distance_fn(synth_images, target_images))
-            loss = dist + noise_regularization(noise_vars) * regularize_noise_weight
-        adam.apply(tape.gradient(loss, params), params, lr)
-        w_out[step].assign(w_opt[0, 0])
-        for buf in noise_vars:
-            centred = buf - tf.reduce_mean(buf)
-            buf.assign(centred * tf.math.rsqrt(tf.reduce_mean(tf.square(centred))))
-        return dist, loss
-
-    dists, losses = [], []
-    with assigned_noise(G, initial_noise):
-        for step in range(num_steps):
-            lr = learning_rate(step, num_steps, initial_learning_rate, lr_rampdown_length,
-                               lr_rampup_length)
-            scale = w_noise_scale(step, num_steps, w_std, initial_noise_factor,
-                                  noise_ramp_length)
-            dist, loss = step_fn(tf.constant(step), tf.constant(lr, tf.float32),
-                                 tf.constant(scale, tf.float32))
-            dists.append(dist)
-            losses.append(loss)
-            if progress is not None:
-                progress(step, float(dist), float(loss))
-        noise = {v.path: v.numpy() for v in buffers}
-    w = np.repeat(w_out.numpy()[:, np.newaxis], G.num_ws, axis=1)
-    return Projection(w=w, noise=noise, dist=np.array([float(d) for d in dists], np.float32),
-                      loss=np.array([float(x) for x in losses], np.float32),
-                      step_traces=step_fn.experimental_get_tracing_count())
+    result = project_batch(G, target[np.newaxis], distance_fn, num_steps=num_steps,
+                           w_avg_samples=w_avg_samples, c=c, seed=seed, record_every=1,
+                           progress=report, **options)
+    return Projection(w=np.concatenate([result.recorded[i] for i in range(num_steps)]),
+                      noise=result.noise, dist=result.dist[:, 0], loss=result.loss,
+                      step_traces=result.step_traces)

@@ -17,9 +17,13 @@ reference when --ref is a folder, latent without --ref):
              (those of the --y domains) down the left, G(x_src, E_y(x_ref)) in between. When the
              sources are in domain folders, also cycle.png: rows sources, references (paired in
              turn), translations and reconstructions G(G(x, s_ref), E(x, y_src)).
-  video      video_ref.gif: for each pair of consecutive references of one domain, the sources'
-             translations as the style moves from one reference to the next (the reference's
-             video_ref; references sorted by domain, then file name).
+  video      video_ref.gif (or .mp4, --video_format): for each pair of consecutive references
+             of one domain, the sources' translations as the style moves from one reference to
+             the next (the reference's video_ref; references sorted by domain, then file name).
+  video_latent
+             video_latent.gif (or .mp4): the latent-guided counterpart (the reference's
+             video_latent): for each --y domain, the style walks through the --num_z latents'
+             styles (truncated with the first --psi), each source above its translation.
   single     one PNG per translation, <src>_to_<domain>_<ref>.png with --ref, or
              <src>_to_<domain>_z<k>.png (latent-guided, _psi<psi> added for several --psi)
              without it. Domains are named by their folder, or by index.
@@ -43,7 +47,7 @@ from absl import flags
 
 from tfgan_fs.cli.errors import fail
 
-MODES = ("latent", "reference", "single", "video")
+MODES = ("latent", "reference", "single", "video", "video_latent")
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("network", None, "Run directory or checkpoint directory of StarGAN v2 "
@@ -52,8 +56,9 @@ flags.DEFINE_boolean("no_ema", False, "Use the trained networks instead of their
                      "(the reference samples with the EMA networks).")
 flags.DEFINE_string("outdir", None, "Output directory (created if needed).")
 flags.DEFINE_list("mode", None, "What to write, one or more of latent, reference, video, "
-                  "single, e.g. reference,video as the reference's sample mode (default: single "
-                  "when --ref is an image, reference when it is a folder, latent without --ref).")
+                  "video_latent, single, e.g. reference,video as the reference's sample mode "
+                  "(default: single when --ref is an image, reference when it is a folder, "
+                  "latent without --ref).")
 flags.DEFINE_string("src", None, "Source image, or folder of images (flat or one sub-folder per "
                     "domain).")
 flags.DEFINE_string("ref", None, "Reference image (domain from --y), or folder with one "
@@ -71,10 +76,12 @@ flags.DEFINE_integer("img_size", None, "Size the sources are resized to (default
                      "another size, a multiple of the generator's down-sampling, only in latent "
                      "modes).")
 flags.DEFINE_integer("batch", 16, "Translations per network call.")
-flags.DEFINE_integer("video_size", None, "Tile size of video_ref.gif (default: the network's "
+flags.DEFINE_integer("video_size", None, "Tile size of the videos (default: the network's "
                      "size, at most 128).")
-flags.DEFINE_integer("video_ms", 70, "Milliseconds per frame of video_ref.gif (the reference's "
+flags.DEFINE_integer("video_ms", 70, "Milliseconds per frame of the videos (the reference's "
                      "video plays 30 fps at half speed).")
+flags.DEFINE_enum("video_format", "gif", ["gif", "mp4"], "Format of video_ref and video_latent: "
+                  "gif or mp4 (H.264, through imageio-ffmpeg).")
 flags.mark_flags_as_required(["network", "outdir", "src"])
 
 
@@ -216,6 +223,8 @@ def main(argv):
     for flag in ("batch", "num_z", "video_ms"):
         if FLAGS[flag].value < 1:
             fail(f"--{flag} must be >= 1")
+    if FLAGS.mode and "video_latent" in FLAGS.mode and FLAGS.num_z < 2:
+        fail("--mode=video_latent walks between latents: --num_z must be >= 2")
     if FLAGS.video_size is not None and FLAGS.video_size < 1:
         fail("--video_size must be >= 1")
     modes = FLAGS.mode or ["latent" if FLAGS.ref is None else (
@@ -229,7 +238,7 @@ def main(argv):
     src_items, src_names = list_images(FLAGS.src, "src")
     ref_items, ref_names = None, None
     if FLAGS.ref is not None:
-        if modes == ["latent"]:
+        if set(modes) <= {"latent", "video_latent"}:
             print("warning: --ref is ignored in latent mode", file=sys.stderr)
         else:
             ref_items, ref_names = list_images(FLAGS.ref, "ref")
@@ -247,6 +256,7 @@ def main(argv):
     import tqdm
 
     from tfgan_fs import images as image_io
+    from tfgan_fs.figures import video
     from tfgan_fs.networks.stargan_v2 import encoder_repeat
     from tfgan_fs.translation import TranslatorLoadError, grids, load_translator
 
@@ -296,7 +306,7 @@ def main(argv):
     z = np.random.RandomState(FLAGS.seed).randn(FLAGS.num_z, translator.latent_dim)
     s_avg = None
     latent_single = "single" in modes and not uses_refs
-    if ("latent" in modes or latent_single) and min(psis) != 1:
+    if ("latent" in modes or latent_single or "video_latent" in modes) and min(psis) != 1:
         print(f"Mean styles of {grids.MEAN_STYLE_LATENTS} latents per domain...")
         s_avg = grids.mean_styles(translator, seed=FLAGS.seed)
 
@@ -321,16 +331,28 @@ def main(argv):
                 print("Working on cycle.png...")
                 save(grids.cycle_grid(translator, x_src, y_src, x_ref[pick], y_ref[pick], batch),
                      "cycle.png")
+        tile = FLAGS.video_size or min(net_size, 128)
+        fps = 1000 / FLAGS.video_ms
         if "video" in modes:
-            tile = FLAGS.video_size or min(net_size, 128)
             pairs = grids.reference_pairs(y_ref)
-            print(f"Working on video_ref.gif ({len(pairs)} reference pairs, "
+            name = f"video_ref.{FLAGS.video_format}"
+            print(f"Working on {name} ({len(pairs)} reference pairs, "
                   f"{len(grids.video_alphas())} frames each)...")
             frames = grids.iter_interpolation_frames(
                 translator, x_src, x_ref, y_ref, tile_size=tile, batch_size=batch,
                 progress=lambda p: tqdm.tqdm(p, desc="video_ref", unit="pair"))
-            image_io.save_gif(frames, outdir / "video_ref.gif", duration_ms=FLAGS.video_ms)
-            written.append("video_ref.gif")
+            video.write_video(frames, outdir / name, fps=fps)
+            written.append(name)
+        if "video_latent" in modes:
+            name = f"video_latent.{FLAGS.video_format}"
+            print(f"Working on {name} ({len(targets)} domains x {FLAGS.num_z - 1} latent "
+                  f"steps, {len(grids.video_alphas())} frames each)...")
+            frames = grids.iter_latent_frames(
+                translator, x_src, targets, z, psi=psis[0], s_avg=s_avg, tile_size=tile,
+                batch_size=batch,
+                progress=lambda p: tqdm.tqdm(p, desc="video_latent", unit="step"))
+            video.write_video(frames, outdir / name, fps=fps)
+            written.append(name)
         if "single" in modes:
             single(translator, grids, src_items, x_src, names, targets, psis, z, s_avg,
                    ref_items if uses_refs else None, x_ref, save)

@@ -11,6 +11,8 @@ the paper), tiles without padding:
   G(x_src, E(x_ref, y_ref)) and reconstructions G(G(x_src, s_ref), E(x_src, y_src)).
 - `interpolation_frames` (`video_ref`): for each pair of consecutive references of one domain,
   frames of G(x_src, lerp(s_prev, s_next, alpha)) with the references sliding up on the left.
+- `iter_latent_frames` (`video_latent`): the same walk between the styles of consecutive
+  latents of each target domain.
 
 Images are float NHWC arrays in [-1, 1] (as the networks take them); pictures and frames are
 uint8 (`tfgan_fs.images.to_uint8`, the reference's rounding). The network calls are
@@ -352,20 +354,76 @@ def iter_interpolation_frames(translator, x_src, x_ref, y_ref, alphas=None, hold
     alphas = video_alphas() if alphas is None else np.asarray(alphas, np.float32).reshape([-1])
     size = tile_size or t.img_size
     margin = size // 8 if margin is None else margin  # 32 at the reference's 256
-    n = len(x_src)
     s_ref = style_reference(fns, x_ref, y_ref, batch_size)
     src_tiles = image_io.to_uint8(_resize(x_src, size))
     ref_tiles = image_io.to_uint8(_resize(x_ref, size))
     last = None
     for a, b in (progress(pairs) if progress else pairs):
-        s = s_ref[a] + alphas[:, np.newaxis] * (s_ref[b] - s_ref[a])  # torch.lerp
-        fakes = translate_pairs(fns, x_src, np.repeat(s, n, axis=0), np.tile(np.arange(n),
-                                len(alphas)), batch_size, size)
-        fakes = fakes.reshape([len(alphas), n, size, size, 3])
-        columns = np.concatenate([np.broadcast_to(src_tiles, fakes.shape), fakes], axis=2)
-        columns = columns.transpose(0, 2, 1, 3, 4).reshape([len(alphas), 2 * size, n * size, 3])
+        columns = _style_walk(fns, x_src, src_tiles, s_ref[a], s_ref[b], alphas, size,
+                              batch_size)
         frames = np.concatenate([slide_frames(ref_tiles[a], ref_tiles[b], alphas, margin),
                                  columns], axis=2)
+        yield from frames
+        last = frames[-1]
+    for _ in range(hold):
+        yield last
+
+
+def _style_walk(fns, x_src, src_tiles, s_prev, s_next, alphas, size, batch_size):
+    """The reference's `interpolate`: uint8 [T, 2 size, N size, 3], each source over its
+    translation G(x, lerp(s_prev, s_next, alpha)), one frame per alpha."""
+    n = len(x_src)
+    s = s_prev + alphas[:, np.newaxis] * (s_next - s_prev)  # torch.lerp
+    fakes = translate_pairs(fns, x_src, np.repeat(s, n, axis=0), np.tile(np.arange(n),
+                            len(alphas)), batch_size, size)
+    fakes = fakes.reshape([len(alphas), n, size, size, 3])
+    columns = np.concatenate([np.broadcast_to(src_tiles, fakes.shape), fakes], axis=2)
+    return columns.transpose(0, 2, 1, 3, 4).reshape([len(alphas), 2 * size, n * size, 3])
+
+
+def iter_latent_frames(translator, x_src, y_trgs, z, psi=1.0, s_avg=None, seed=0, alphas=None,
+                       hold=VIDEO_HOLD, tile_size=None, batch_size=DEFAULT_BATCH,
+                       progress=None):
+    """Latent-guided style interpolation (the reference's `video_latent`), frames one at a time.
+
+    For each target domain y, the style walks from lerp(s_avg_y, F_y(z_k), psi) to the next
+    latent's, k = 0 ... K - 1 (no frames between domains), one frame per alpha: each source
+    above its translation (uint8 [2T, N T, 3], T the tile size). The last frame is held `hold`
+    more frames.
+
+    Args:
+        translator: A `Translator` (or its `compiled` functions).
+        x_src: Sources [N, S, S, 3] in [-1, 1].
+        y_trgs: Target domains [D].
+        z: Latents [K, latent_dim], K >= 2 (each shared by all sources, as the reference's).
+        psi, s_avg, seed: Truncation as `latent_grid`.
+        alphas: Interpolation weights per pair (default `video_alphas()`, 31 frames).
+        hold, tile_size, batch_size, progress: As `iter_interpolation_frames` (progress wraps
+            the list of (domain, k) steps).
+    """
+    fns = compiled(translator)
+    t = fns.translator
+    x_src = _images(x_src, "sources")
+    y_trgs = _domains(np.asarray(y_trgs).reshape([-1]), np.size(y_trgs), t.num_domains,
+                      "y_trgs")
+    z = np.asarray(z, np.float32)
+    if z.ndim != 2 or z.shape[1] != t.latent_dim or len(z) < 2:
+        raise ValueError(f"the latent video walks between latents: z must have shape [K >= 2, "
+                         f"{t.latent_dim}], got {list(z.shape)}")
+    if psi != 1 and s_avg is None:
+        s_avg = mean_styles(fns, seed=seed)
+    alphas = video_alphas() if alphas is None else np.asarray(alphas, np.float32).reshape([-1])
+    size = tile_size or t.img_size
+    src_tiles = image_io.to_uint8(_resize(x_src, size))
+    steps = [(y, k) for y in y_trgs for k in range(1, len(z))]
+    styles = {}
+    last = None
+    for y, k in (progress(steps) if progress else steps):
+        if y not in styles:
+            s = style_latent(fns, z, y, batch_size)
+            styles[y] = s if psi == 1 else truncate(s, np.asarray(s_avg, np.float32)[y], psi)
+        frames = _style_walk(fns, x_src, src_tiles, styles[y][k - 1], styles[y][k], alphas,
+                             size, batch_size)
         yield from frames
         last = frames[-1]
     for _ in range(hold):
