@@ -13,6 +13,7 @@ with an odd size gets one black row or column added at the bottom or right. Grey
 import os
 import pathlib
 
+import imageio_ffmpeg
 import numpy as np
 
 from tfgan_fs import images as image_io
@@ -47,8 +48,6 @@ def _rgb_even(frame, path):
 
 
 def _write_mp4(frames, path, fps, crf):
-    import imageio_ffmpeg
-
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.mp4")
     writer = None
     count = 0
