@@ -8,8 +8,15 @@ Draws with a batch dimension are made for the *global* batch and sliced to this 
 inside a `tf.distribute` replica context. A step on two replicas therefore sees the same latents,
 noise and augmentation parameters as the same step on one replica with the whole batch, which is
 what makes multi-replica training provably equal to single-replica training.
+
+Gradient accumulation (`--batch_gpu`) splits each replica's share again, into rounds run one
+after another: inside `accumulation_round(k, rounds)` a batched draw is the global draw's slice
+`replica * rounds + k` of `replicas * rounds` equal slices, so the rounds of all replicas
+together draw exactly what one unsplit step draws.
 """
 
+import contextlib
+import threading
 import zlib
 
 import tensorflow as tf
@@ -33,23 +40,54 @@ def fold(seed, *values):
     return seed
 
 
-def _replica_slice():
-    """Returns (num_replicas, replica_id) of the current replica context, or (1, None)."""
+class _AccumulationRound(threading.local):
+    """The accumulation round being traced in this thread (one thread per replica, as
+    tf.distribute's replica context): `index` of `count`; (0, 1) outside any round."""
+    index = 0
+    count = 1
+
+
+_ROUND = _AccumulationRound()
+
+
+@contextlib.contextmanager
+def accumulation_round(index, count):
+    """Batched draws inside are round `index` (a Python int) of `count` rounds' slices of this
+    replica's share (see the module docstring); the previous round is restored on exit."""
+    if not 0 <= index < count:
+        raise ValueError(f"accumulation round {index} of {count}")
+    previous = (_ROUND.index, _ROUND.count)
+    _ROUND.index, _ROUND.count = int(index), int(count)
+    try:
+        yield
+    finally:
+        _ROUND.index, _ROUND.count = previous
+
+
+def _batch_slice():
+    """Returns (number of slices, this slice's index or None) of the current replica context
+    and accumulation round; (1, None) when a batched draw is the whole draw."""
     ctx = tf.distribute.get_replica_context()
-    if ctx is None or ctx.num_replicas_in_sync == 1:
+    replicas = 1 if ctx is None else ctx.num_replicas_in_sync
+    if replicas == 1 and _ROUND.count == 1:
         return 1, None
-    return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
+    if replicas == 1:
+        return _ROUND.count, _ROUND.index
+    replica_id = tf.cast(ctx.replica_id_in_sync_group, tf.int32)
+    if _ROUND.count > 1:
+        replica_id = replica_id * _ROUND.count + _ROUND.index
+    return replicas * _ROUND.count, replica_id
 
 
 def _draw_batched(draw, shape):
-    """Calls `draw(global_shape)` and returns this replica's slice along axis 0."""
-    num_replicas, replica_id = _replica_slice()
+    """Calls `draw(global_shape)` and returns this replica's (and round's) slice along axis 0."""
+    num_slices, index = _batch_slice()
     shape = list(shape)
-    if replica_id is None:
+    if index is None:
         return draw(shape)
     local = shape[0]
-    x = draw([local * num_replicas] + shape[1:])
-    start = tf.cast(replica_id, tf.int32) * tf.cast(local, tf.int32)
+    x = draw([local * num_slices] + shape[1:])
+    start = index * local if isinstance(index, int) else index * tf.cast(local, tf.int32)
     return x[start:start + local]
 
 

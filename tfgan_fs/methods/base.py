@@ -113,6 +113,13 @@ class Term(tf.Module):
     maps). `aligned_features` lists resolutions of G's features that must go through D's
     augmentation together with the generated images (`ctx.fake.aligned`), as GGDR's targets.
 
+    `batch_dependence` says how the loss depends on the replica's batch, which decides what
+    gradient accumulation (`--batch_gpu`) does with it: 'per_sample' (a mean of per-sample
+    losses: computed in every round on the round's slice of the batch), 'none' (the term draws
+    its own fixed-size batch, as CDC's distance term: computed once per step, in the first round
+    and with the draws of an unsplit step) or 'whole_batch' (its samples interact, as MixDL's
+    mixups of the batch's codes: the phase cannot be accumulated and `--batch_gpu` is refused).
+
     Args:
         phase: Name of the phase this term belongs to.
         name: Term name (defaults to the class name).
@@ -120,6 +127,7 @@ class Term(tf.Module):
 
     needs = frozenset()
     aligned_features = ()
+    batch_dependence = "per_sample"
 
     def __init__(self, phase, name=None):
         super().__init__(name=name or type(self).__name__)
@@ -300,6 +308,11 @@ class Method:
         """Called by the loop after iteration `step` (0-based; `batch_size` global) ran its
         phases and the EMA (outside the compiled steps): schedules and controllers kept in
         variables (StarGAN v2's lambda_ds, ADA's p)."""
+
+    def accumulation_notes(self, batch_gpu, per_replica):
+        """Lines on what a round of `batch_gpu` of the replica's `per_replica` samples means
+        for this method's terms (`--dry_run`'s accumulation plan)."""
+        return []
 
     def progress_stats(self):
         """{'Progress/...': float} the loop adds to every tick's statistics."""

@@ -41,7 +41,13 @@ class CDCConfig(FewShotConfig):
 
 
 class CrossDomainDistance(Term):
-    """kl_wt * KL(softmax(s^S) || softmax(s^T)), self excluded (every G phase)."""
+    """kl_wt * KL(softmax(s^S) || softmax(s^T)), self excluded (every G phase).
+
+    Its `feat_const_batch` latents are its own, not the step's batch: with gradient
+    accumulation it runs once per step, in the first round.
+    """
+
+    batch_dependence = "none"
 
     def __init__(self, phase, weight, batch_size, num_layers):
         super().__init__(phase)

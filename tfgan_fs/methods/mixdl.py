@@ -95,7 +95,10 @@ class MixupGeneratorDistance(Term):
 
     Fresh codes (the adversarial term's alpha), one random conv layer l_i in [1, L - 2] per row
     (the reference's `randint(1, num_layers - 1)`), full flattened features, self included.
+    Every mixup mixes all N codes of the replica's batch: no gradient accumulation.
     """
+
+    batch_dependence = "whole_batch"
 
     def __init__(self, phase, weight, num_layers):
         super().__init__(phase)
@@ -130,8 +133,11 @@ class MixupDiscriminatorDistance(Term):
     groups are strided, so each group holds anchors and mixups alike (2N = 8: {a0, a2, m0,
     m2}, {a1, a3, m1, m3}); D's groups are runs of consecutive samples, which on [anchors;
     mixups] would put anchors and mixups in separate groups and change the embeddings. D sees
-    the batch in `strided_group_order`, which gives it the reference's groups.
+    the batch in `strided_group_order`, which gives it the reference's groups. Every mixup
+    mixes all N codes of the replica's batch: no gradient accumulation.
     """
+
+    batch_dependence = "whole_batch"
 
     def __init__(self, phase, weight):
         super().__init__(phase)
@@ -200,6 +206,8 @@ class MixDLSpec(FewShotSpec):
     method_class = MixDL
     cycle_flag = "mixup_every"
     projection = True
+    whole_batch_note = ("its mixup steps mix the codes of each replica's whole batch (alpha is "
+                        "N x N) and compare every mixup with every code of the batch")
 
 
 SPEC = MixDLSpec()

@@ -224,7 +224,8 @@ class TrainingOptions:
         schedule: Length, ticks, snapshots and checkpoints kept.
         seed: Global seed (network init, latents, noise, data order).
         batch_size: Global batch size.
-        batch_gpu: Batch size per replica.
+        batch_gpu: Samples per replica in one gradient-accumulation round (batch / replicas:
+            no accumulation).
         num_replicas: Replicas the batch was split over when the run was created.
         desc: Run description (run dir suffix).
         data: Dataset spec (None for methods that read no data).
@@ -251,6 +252,11 @@ class TrainingOptions:
     metrics_cache: Optional[str] = None
     metric_data: Optional[str] = None
 
+    @property
+    def accumulation_rounds(self):
+        """Rounds each phase's step accumulates gradients over (1: none)."""
+        return self.batch_size // (self.batch_gpu * self.num_replicas)
+
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
@@ -261,6 +267,19 @@ class TrainingOptions:
         config = from_dict(config_class, raw.pop("config"))
         schedule = from_dict(Schedule, raw.pop("schedule"))
         return cls(**raw, config=config, schedule=schedule)
+
+
+def resolve_batch_gpu(args, batch, num_replicas):
+    """`--batch_gpu` checked against the per-replica batch (its default)."""
+    per_replica = batch // num_replicas
+    value = args.get("batch_gpu")
+    if value is None:
+        return per_replica
+    require(value <= per_replica and per_replica % value == 0, "batch_gpu",
+            f"must divide the per-replica batch {per_replica} (--batch={batch} over "
+            f"{num_replicas} replica(s)), got {value}")
+    return int(value)
+
 
 
 # Fields of the records written before the registry that are run-level, not the method's.

@@ -29,6 +29,12 @@ GENERAL_SETTINGS = tuple(dataclasses.replace(s, owner=__name__) for s in (
             "the method's (below)."),
     Setting("batch", int, "Global batch size over all replicas. Default: the method's "
             "(below).", at_least=1),
+    Setting("batch_gpu", int, "Samples per replica per gradient-accumulation round (NVlabs' "
+            "--batch-gpu): each phase splits every replica's batch / replicas samples into "
+            "rounds of this size, run one after another, and applies one optimizer update of "
+            "the summed gradients -- the same step (up to float summation order) in less "
+            "memory. Must divide batch / replicas; may change on --resume. Default: batch / "
+            "replicas (no accumulation).", at_least=1),
     Setting("kimg", float, "Training length in thousands of real images shown to D (methods "
             "that count kimg). Default: the method's (below).", above=0),
     Setting("tick", float, "Status line / stats interval in kimg (methods that count kimg). "
@@ -48,7 +54,8 @@ GENERAL_SETTINGS = tuple(dataclasses.replace(s, owner=__name__) for s in (
 METRIC_FLAGS = ("metrics", "metric_data", "inception", "vgg16", "lpips", "cache_dir")
 SCHEDULE_FLAGS = {"kimg": ("kimg", "tick"), "iter": ("iter", "output_interval")}
 # Flags that may change on --resume for every method (schedule and bookkeeping, not the model).
-RESUMABLE = ("kimg", "tick", "iter", "output_interval", "snap", "keep", "workers") + METRIC_FLAGS
+RESUMABLE = ("kimg", "tick", "iter", "output_interval", "snap", "keep", "workers",
+             "batch_gpu") + METRIC_FLAGS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +90,9 @@ class MethodSpec:
         not_read_note: Appended to the error for a flag the method does not read.
         naming_fields: Config fields that name the run rather than set it (a preset's name,
             whose values are compared instead when `--resume` checks the given flags).
+        whole_batch_note: Why the method's steps cannot be split into accumulation rounds
+            (a term whose samples interact); empty when `--batch_gpu` may be below
+            batch / replicas.
     """
     name = ""
     title = ""
@@ -93,6 +103,7 @@ class MethodSpec:
     resumable = ()
     not_read_note = ""
     naming_fields = ()
+    whole_batch_note = ""
 
     # --- flags --------------------------------------------------------------------------------
 
@@ -132,6 +143,14 @@ class MethodSpec:
         return Schedule(unit=self.unit, total=cast(total),
                         tick=cast(self.general(args, tick_flag)),
                         snap=int(self.general(args, "snap")), keep=int(self.general(args, "keep")))
+
+    def check_accumulation(self, options):
+        """Raises OptionsError if the method cannot accumulate over `options`' rounds."""
+        if options.accumulation_rounds > 1 and self.whole_batch_note:
+            raise OptionsError(
+                f"--batch_gpu={options.batch_gpu}: --method={self.name} cannot accumulate "
+                f"gradients: {self.whole_batch_note}; --batch_gpu must be batch / replicas = "
+                f"{options.batch_size // options.num_replicas} (lower --batch to save memory)")
 
     # --- resolution ---------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from tfgan_fs.metrics.detectors import Detectors, require_networks
 from tfgan_fs.metrics.weights import MissingWeightsError
 from tfgan_fs.runs import checkpoints
 from tfgan_fs.runs.run_dir import Tee, create_run_dir
+from tfgan_fs.training.accumulation import accumulation_plan
 from tfgan_fs.training.loop import Trainer, TrainingDivergedError
 from tfgan_fs.training.resume import apply_resume_overrides, check_resume_args
 from tfgan_fs.training.strategy import StrategyError, is_chief, is_multi_worker, make_strategy
@@ -80,8 +81,10 @@ def define_flags(flag_values, registry):
     flags.DEFINE_boolean("xla", False, "Compile the training steps with XLA (jit_compile). "
                          "tools/benchmark.py --op=train --xla tells whether it is faster on "
                          "your device.", flag_values=flag_values)
-    flags.DEFINE_boolean("dry_run", False, "Print the resolved options and the run directory "
-                         "name, then exit without training.", flag_values=flag_values)
+    flags.DEFINE_boolean("dry_run", False, "Print the resolved options, the gradient-"
+                         "accumulation plan (--batch_gpu: rounds per phase, per-replica batch) "
+                         "and the run directory name, then exit without training.",
+                         flag_values=flag_values)
 
 
 def _define_setting(flag_values, name, settings):
@@ -225,6 +228,10 @@ def main(argv, flag_values, registry):
             spec.check_xla(options)
         if fv.dry_run:
             print(options.to_json())
+            if "batch_gpu" in spec.flag_names():
+                with strategy.scope():  # the phases and terms, for the accumulation plan
+                    method = spec.build(options, data, log=lambda *a, **k: None)
+                print("\n".join(accumulation_plan(method, options)))
             where = fv.resume or f"{fv.outdir}/NNNNN-{options.desc}"
             print(f"Dry run: would train in {where}; nothing was written.")
             return

@@ -11,6 +11,7 @@ method's pictures and a checkpoint.
 """
 
 import itertools
+import json
 import os
 import pathlib
 import resource
@@ -26,6 +27,7 @@ from tfgan_fs.metrics.detectors import Detectors, require_networks
 from tfgan_fs.metrics.metric_main import MetricContext, report_metric
 from tfgan_fs.metrics.stats_cache import StatsCache, default_cache_dir
 from tfgan_fs.runs import checkpoints
+from tfgan_fs.training.accumulation import accumulation_plan
 from tfgan_fs.training.ema import make_ema_update
 from tfgan_fs.training.stats import StatsAccumulator, StatsWriter
 from tfgan_fs.training.step import make_phase_step
@@ -125,7 +127,8 @@ class Trainer:
 
         self.phase_steps = [(phase, make_phase_step(self.method, phase, self.strategy,
                                                     jit_compile=jit_compile,
-                                                    batch_size=options.batch_gpu))
+                                                    batch_size=options.batch_gpu,
+                                                    rounds=options.accumulation_rounds))
                             for phase in self.method.phases()]
         self.ema_update = make_ema_update(self.method.ema_pairs, self.method.is_buffer)
         self.flags_text = flags_text
@@ -229,6 +232,27 @@ class Trainer:
             image_io.save_image(image_io.make_grid(reals, grid_w), self.run_dir / "reals.png")
         image_io.save_image(self.generate_grid(), self.run_dir / "fakes_init.png")
 
+    def _record_resume(self):
+        """Appends the resumed process's replica split to resumes.jsonl (a resume may change
+        --batch_gpu and the replica count, not the maths) and says what changed."""
+        options_path = self.run_dir / "training_options.json"
+        saved = (json.loads(options_path.read_text(encoding="utf-8"))
+                 if options_path.exists() else {})
+        opts = self.options
+        record = {"kimg": int(self.progress.nimg.numpy()) / 1000,
+                  "step": int(self.progress.step.numpy()), "checkpoint": str(self.resumed_from),
+                  "num_replicas": opts.num_replicas, "batch_gpu": opts.batch_gpu,
+                  "accumulation_rounds": opts.accumulation_rounds, "timestamp": time.time()}
+        with open(self.run_dir / "resumes.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, sort_keys=True) + "\n")
+        changed = [f"{key} {saved[key]} -> {record[key]}"
+                   for key in ("num_replicas", "batch_gpu")
+                   if key in saved and saved[key] != record[key]]
+        if changed:
+            self.log(f"Resumed with {', '.join(changed)} (the run was created with "
+                     f"batch_gpu {saved.get('batch_gpu')} on {saved.get('num_replicas')} "
+                     "replica(s)); recorded in resumes.jsonl")
+
     def make_batches(self):
         """Iterator over distributed global batches, continuing at `progress.nimg` (resume).
 
@@ -276,8 +300,12 @@ class Trainer:
             stats_writer = StatsWriter(self.run_dir / "stats.jsonl", tb_writer)
             if self.resumed_from is None:
                 self._write_start_files(tb_writer)
+            else:
+                self._record_resume()
 
         batches = self.make_batches()
+        if opts.accumulation_rounds > 1:
+            self.log("\n".join(accumulation_plan(self.method, opts)))
         self.log(f"Training for {schedule.total:g} {schedule.unit} "
                  f"(batch {opts.batch_size}, {self.strategy.num_replicas_in_sync} replica(s), "
                  f"phases {', '.join(p.name for p, _ in self.phase_steps)})...")

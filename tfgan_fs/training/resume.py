@@ -5,7 +5,7 @@ import dataclasses
 import json
 import math
 
-from tfgan_fs.methods.options import OptionsError, require
+from tfgan_fs.methods.options import OptionsError, require, resolve_batch_gpu
 from tfgan_fs.methods.spec import SCHEDULE_FLAGS, metric_names
 
 
@@ -122,5 +122,18 @@ def apply_resume_overrides(registry, options, args, num_replicas):
     require(options.batch_size % num_replicas == 0, "resume",
             f"the run's global batch {options.batch_size} cannot be split over "
             f"{num_replicas} replicas")
-    updates.update(batch_gpu=options.batch_size // num_replicas, num_replicas=num_replicas)
-    return spec.override_on_resume(dataclasses.replace(options, **updates), given)
+    if "batch_gpu" in given:
+        batch_gpu = resolve_batch_gpu(given, options.batch_size, num_replicas)
+    else:
+        batch_gpu = resumed_batch_gpu(options.batch_gpu, options.batch_size // num_replicas)
+    updates.update(batch_gpu=batch_gpu, num_replicas=num_replicas)
+    options = spec.override_on_resume(dataclasses.replace(options, **updates), given)
+    spec.check_accumulation(options)
+    return options
+
+
+def resumed_batch_gpu(run_batch_gpu, per_replica):
+    """The run's `batch_gpu` on a resume without `--batch_gpu`: kept where it divides the
+    per-replica batch of this machine, else the largest divisor below it (the memory of one
+    round never grows by itself)."""
+    return max(d for d in range(1, min(run_batch_gpu, per_replica) + 1) if per_replica % d == 0)

@@ -9,7 +9,8 @@ import dataclasses
 
 from tfgan_fs.data import DatasetError
 from tfgan_fs.data.domain_pairs import domain_names, open_domain_dataset
-from tfgan_fs.methods.options import Setting, TrainingOptions, config_from_args, require
+from tfgan_fs.methods.options import (Setting, TrainingOptions, config_from_args, require,
+                                      resolve_batch_gpu)
 from tfgan_fs.methods.spec import MethodSpec, metric_names, run_desc
 from tfgan_fs.methods.stargan_v2.config import StarGANv2Config
 from tfgan_fs.methods.stargan_v2.method import StarGANv2, load_fan
@@ -29,6 +30,7 @@ class StarGANv2Spec(MethodSpec):
     unit = "iter"
     defaults = {"data": None, "max_images": None, "seed": 777, "batch": 8, "iter": 100000,
                 "output_interval": 1000, "snap": 5, "keep": 5, "workers": None, "desc": None,
+                "batch_gpu": None,
                 "metrics": None, "inception": None, "vgg16": None, "lpips": None,
                 "cache_dir": None}
     resumable = ("val_data",)
@@ -66,7 +68,8 @@ class StarGANv2Spec(MethodSpec):
             method=self.name, config=config,
             schedule=self.schedule(args, env.num_replicas, batch),
             seed=int(self.general(args, "seed")), batch_size=batch,
-            batch_gpu=batch // env.num_replicas, num_replicas=env.num_replicas,
+            batch_gpu=resolve_batch_gpu(args, batch, env.num_replicas),
+            num_replicas=env.num_replicas,
             desc=run_desc(f"{self.name}-{info.name}-{config.img_size}", args),
             data=args["data"], max_images=args.get("max_images"), workers=args.get("workers"),
             metrics=metrics,

@@ -13,7 +13,8 @@ from typing import Optional
 
 from tfgan_fs.augment.presets import AUGPIPE_SPECS
 from tfgan_fs.methods.optimizers import AdamConfig
-from tfgan_fs.methods.options import OptionsError, Setting, check_given, require
+from tfgan_fs.methods.options import (OptionsError, Setting, check_given, require,
+                                      resolve_batch_gpu)
 from tfgan_fs.methods.stylegan2 import presets
 
 AUG_MODES = ("ada", "noaug", "fixed", "diffaugment")
@@ -141,9 +142,11 @@ def ema_beta(batch_size, ema_kimg, ema_rampup, cur_nimg):
 
 @dataclasses.dataclass(frozen=True)
 class Resolved:
-    """What `resolve_stylegan2` gives: the config, the run's batch and length, its name."""
+    """What `resolve_stylegan2` gives: the config, the run's batch (and per-round batch),
+    its length, its name."""
     config: StyleGAN2Config
     batch: int
+    batch_gpu: int
     kimg: float
     max_images: Optional[int]
     desc: str
@@ -188,12 +191,12 @@ def resolve_stylegan2(args, env, config_class=StyleGAN2Config, method_suffix="")
             f"must be >= 1 and divisible by the number of replicas ({num_replicas}), got {batch}")
     if args.get("batch") is not None:
         desc += f"-batch{batch}"
-    batch_gpu = batch // num_replicas
+    batch_gpu = resolve_batch_gpu(args, batch, num_replicas)
     mbstd = get("mbstd_group", spec.mbstd)
     group = min(mbstd, batch_gpu)
     require(batch_gpu % group == 0, "mbstd_group",
-            f"the per-replica batch {batch_gpu} must be divisible by the minibatch-std group "
-            f"size {group}")
+            f"the batch of each replica and accumulation round ({batch_gpu}) must be divisible "
+            f"by the minibatch-std group size {group} (min(--mbstd_group, --batch_gpu))")
 
     gamma = float(get("gamma", spec.gamma))
     if args.get("gamma") is not None:
@@ -240,7 +243,8 @@ def resolve_stylegan2(args, env, config_class=StyleGAN2Config, method_suffix="")
     if freezed:
         D_kwargs["block_kwargs"] = dict(freeze_layers=freezed)
         desc += f"-freezed{freezed}"
-    return Resolved(config=config, batch=batch, kimg=kimg, max_images=max_images, desc=desc)
+    return Resolved(config=config, batch=batch, batch_gpu=batch_gpu, kimg=kimg,
+                    max_images=max_images, desc=desc)
 
 
 def _ggdr_options(args, config, resolution):

@@ -132,6 +132,26 @@ class StyleGAN2(GeneratorMethod):
         """Terms a method adds to one of its adversarial phases (MixDL's, CDC's distances)."""
         return []
 
+    def accumulation_notes(self, batch_gpu, per_replica):
+        """D's minibatch-std groups per round; the path-length batch per round."""
+        notes = []
+        mbstd = self.D.b4.mbstd
+        if mbstd is not None:
+            def group(n):
+                return n if mbstd.group_size is None else min(mbstd.group_size, n)
+            text = f"D's minibatch-std groups: {group(batch_gpu)} samples per group"
+            if group(batch_gpu) != group(per_replica):
+                text += (f" (unsplit: {group(per_replica)}; D's statistic is taken over fewer "
+                         "samples, as the reference's does with a smaller --batch-gpu)")
+            notes.append(text)
+        terms = [t for t in self.terms() if isinstance(t, PathLengthPenalty)]
+        for term in terms:
+            per_round = max(batch_gpu // term.batch_shrink, 1)
+            rounds = per_replica // batch_gpu
+            notes.append(f"path length ({term.phase}): {per_round} latents per round, "
+                         f"{per_round * rounds} per replica; pl_mean moves once per round")
+        return notes
+
     def phases(self):
         return list(self._phases)
 

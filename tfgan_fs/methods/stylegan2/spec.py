@@ -27,8 +27,8 @@ class StyleGAN2Spec(MethodSpec):
     config_class = StyleGAN2Config
     method_class = StyleGAN2
     unit = "kimg"
-    defaults = {"data": None, "max_images": None, "seed": 0, "batch": None, "kimg": None,
-                "tick": 4.0, "snap": 50, "keep": 5, "workers": None, "desc": None,
+    defaults = {"data": None, "max_images": None, "seed": 0, "batch": None, "batch_gpu": None,
+                "kimg": None, "tick": 4.0, "snap": 50, "keep": 5, "workers": None, "desc": None,
                 "metrics": None, "metric_data": None, "inception": None, "vgg16": None,
                 "lpips": None, "cache_dir": None}
     resumable = ("impl",)
@@ -49,16 +49,18 @@ class StyleGAN2Spec(MethodSpec):
         resolved = resolve_stylegan2(args, env, self.config_class, suffix)
         config = self.complete(resolved.config, args, env, resolved)
         replicas = env.num_replicas
-        return TrainingOptions(
+        options = TrainingOptions(
             method=self.name, config=config,
             schedule=self.schedule(args, replicas, resolved.batch, total=resolved.kimg),
             seed=int(self.general(args, "seed")), batch_size=resolved.batch,
-            batch_gpu=resolved.batch // replicas, num_replicas=replicas,
+            batch_gpu=resolved.batch_gpu, num_replicas=replicas,
             desc=run_desc(resolved.desc, args), data=args["data"],
             max_images=resolved.max_images, workers=args.get("workers"),
             metrics=metric_names(args.get("metrics")),
             metric_networks={k: args.get(k) for k in ("inception", "vgg16", "lpips")},
             metrics_cache=args.get("cache_dir"), metric_data=args.get("metric_data"))
+        self.check_accumulation(options)
+        return options
 
     def complete(self, config, args, env, resolved):
         """The config with the settings of a subclass's config fields, checked (variants add
@@ -68,6 +70,17 @@ class StyleGAN2Spec(MethodSpec):
         config = dataclasses.replace(config, **own)
         check_fields(config)
         return config
+
+    def check_accumulation(self, options):
+        """Also: D's minibatch-std groups must tile each round's batch."""
+        super().check_accumulation(options)
+        epilogue = options.config.D_kwargs.get("epilogue_kwargs") or {}
+        group = epilogue.get("mbstd_group_size")
+        group = options.batch_gpu if group is None else min(group, options.batch_gpu)
+        if options.batch_gpu % group:
+            raise OptionsError(f"--batch_gpu={options.batch_gpu} must be divisible by the "
+                               f"minibatch-std group size {group} (min(--mbstd_group, "
+                               "--batch_gpu))")
 
     def creation_env(self, options, run_args):
         """float16 on a GPU and ADA's faster ada_kimg with --init_from were defaults of the
