@@ -1,9 +1,10 @@
-"""A StarGAN v2 iteration on two logical CPU devices equals the iteration on one (in a
-subprocess: logical devices must be configured before TensorFlow initialises).
+"""A StarGAN v2 iteration on two logical CPU devices equals the iteration on one, and the
+iteration in two gradient-accumulation rounds (`--batch_gpu`) equals both (in a subprocess:
+logical devices must be configured before TensorFlow initialises).
 
-z_trg and z_trg2 are drawn once per iteration for the global batch and sliced per replica, and
-every loss is a mean over the global batch, so both runs take the same step up to summation
-order.
+z_trg and z_trg2 are drawn once per iteration for the global batch and sliced per replica (and
+round), and every loss is a mean over the global batch, so all runs take the same step up to
+summation order.
 """
 
 import os
@@ -29,7 +30,7 @@ SCRIPT = textwrap.dedent("""
 
     LR = 1e-3
 
-    def train(strategy):
+    def train(strategy, rounds=1):
         # Plain SGD: the weight change / LR is the sum of the gradients of the updates (Adam's
         # first step, ~lr * sign(g), would hide a gradient scaled wrongly across replicas).
         keras.utils.set_random_seed(0)
@@ -42,20 +43,25 @@ SCRIPT = textwrap.dedent("""
             tf.data.Dataset.from_tensors(batch))))
         stats = {}
         for phase in method.phases():
-            out = make_phase_step(method, phase, strategy)(*inputs, tf.constant([0, 5], tf.int64))
+            out = make_phase_step(method, phase, strategy, rounds=rounds)(
+                *inputs, tf.constant([0, 5], tf.int64))
             stats.update({k: v.numpy() for k, v in out.items()})
         after = [v.numpy() for net in method.networks.values() for v in net.weights]
         return [(b - a) / LR for a, b in zip(before, after)], stats
 
     g1, s1 = train(tf.distribute.get_strategy())
-    g2, s2 = train(tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]))
-    for key in s1:  # [sum, count] over replicas: compare the means
-        np.testing.assert_allclose(s2[key][0] / s2[key][1], s1[key][0] / s1[key][1],
-                                   rtol=1e-4, atol=1e-5, err_msg=key)
     scale = max(np.abs(g).max() for g in g1)
     assert scale > 1e-3  # the iteration moved the weights
-    for a, b in zip(g1, g2):  # the summed gradients, up to summation order
-        np.testing.assert_allclose(b, a, rtol=1e-3, atol=1e-4 * scale)
+    for label, strategy, rounds in [
+            ("2 replicas", tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"]), 1),
+            ("2 rounds", tf.distribute.get_strategy(), 2)]:
+        g2, s2 = train(strategy, rounds)
+        assert s2.keys() == s1.keys(), label
+        for key in s1:  # [sum, count] over replicas and rounds: compare the means
+            np.testing.assert_allclose(s2[key][0] / s2[key][1], s1[key][0] / s1[key][1],
+                                       rtol=1e-4, atol=1e-5, err_msg=f"{label} {key}")
+        for a, b in zip(g1, g2):  # the summed gradients, up to summation order
+            np.testing.assert_allclose(b, a, rtol=1e-3, atol=1e-4 * scale, err_msg=label)
     print("OK", len(s1), scale)
 """)
 

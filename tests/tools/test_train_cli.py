@@ -75,6 +75,25 @@ def test_ggdr_recipe_flagfile_dry_run(tmp_path):
     assert config["r1_gamma"] == 1 and config["augment"]["augpipe"] == "bgc"
 
 
+def test_afhq_recipe_with_batch_gpu_prints_the_accumulation_plan(tmp_path):
+    # The AFHQ 512 recipe (paper512: batch 64, minibatch-std groups of 8) on stand-in images.
+    data = tmp_path / "afhq512"
+    data.mkdir()
+    for i in range(2):
+        PIL.Image.fromarray(np.full([512, 512, 3], 40 * i, np.uint8)).save(data / f"{i}.png")
+    result = run_tool([TRAIN, "--flagfile=ada_afhq.flags", f"--data={data}", "--batch_gpu=8",
+                       "--dry_run", f"--outdir={tmp_path / 'runs'}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    plan = result.stdout[result.stdout.rindex("}") + 1:]
+    assert ("Batch 64 = 1 replica(s) x 8 accumulation round(s) x batch_gpu 8; each phase sums "
+            "its rounds' gradients into one optimizer update") in plan
+    for phase in ("Gmain", "Greg", "Dmain", "Dreg"):
+        assert f"{phase}" in plan and "8 round(s) of 8 of the replica's 64" in plan
+    assert "path length (Greg): 4 latents per round, 32 per replica" in plan
+    assert "D's minibatch-std groups: 8 samples per group" in plan
+    assert not (tmp_path / "runs").exists()
+
+
 def dry_run_options(tmp_path, *args):
     result = run_tool([TRAIN, "--dry_run", f"--outdir={tmp_path / 'runs'}", *args], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -113,6 +132,8 @@ def test_fewshot_recipes_dry_run(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--flagfile=nope.flags"], "nope.flags: no such file"),
     (TINY + ["--batch=6", "--mbstd_group=4"], "--mbstd_group"),
+    (TINY + ["--batch_gpu=3"], "--batch_gpu: must divide the per-replica batch 4"),
+    (["--flagfile=mixdl_demo.flags", "--batch_gpu=2"], "--method=mixdl cannot accumulate"),
     (["--data=/does/not/exist"], "/does/not/exist"),
     (TINY + ["--resume=/does/not/exist"], "does not exist"),
     (TINY[:-1] + ["--xla"], "--xla: --augpipe=bgc has the general geometric transforms"),

@@ -1,110 +1,45 @@
-"""Gradient accumulation (`--batch_gpu`): a phase step split into rounds is the unsplit step.
+"""Gradient accumulation (`--batch_gpu`): a phase step split into rounds is the unsplit step
+(the comparisons are described in accumulation_steps.py)."""
 
-With plain SGD (learning rate 1) a step's weight change is minus the (lazy-scaled) gradient, so
-comparing weight changes compares the accumulated gradient with the unsplit one. The random
-draws of round k are slice k of the unsplit step's draws and D's minibatch-std groups (4) are no
-larger than a round, so the forward maths are the same and only the float summation order
-differs: gradients agree to 1e-4 of each variable's largest gradient.
-"""
-
+import os
+import pathlib
+import subprocess
+import sys
 import types
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from accumulation_steps import BATCH, assert_same_updates, build, phase_updates, tiny_kwargs
+from resolve_options import build_options
 from tfgan_fs import rng
-from tfgan_fs.augment import AugmentPipe, augpipe_kwargs
-from tfgan_fs.methods import CDC, CDCConfig, MixDL, MixDLConfig, StyleGAN2, StyleGAN2Config
+from tfgan_fs.data import open_dataset
+from tfgan_fs.methods import (BUILTIN, CDC, CDCConfig, MixDL, MixDLConfig, StyleGAN2,
+                              StyleGAN2Config)
+from tfgan_fs.methods.options import OptionsError
 from tfgan_fs.training.accumulation import accumulation_plan
+from tfgan_fs.training.resume import apply_resume_overrides, resumed_batch_gpu
 from tfgan_fs.training.step import make_phase_step
 
-BATCH = 16
-RES = 8
+SCRIPT = pathlib.Path(__file__).with_name("accumulation_steps.py")
 
 
-def tiny_kwargs(ggdr=False, patch=False):
-    """Networks and losses small enough to run every phase in seconds; pl_decay 0 so that
-    pl_mean, which moves once per round (as NVlabs' accumulate_gradients), stays 0."""
-    return dict(
-        G_kwargs=dict(z_dim=16, w_dim=16, mapping_kwargs=dict(num_layers=1),
-                      synthesis_kwargs=dict(channel_base=64, channel_max=8)),
-        D_kwargs=dict(channel_base=64, channel_max=8, epilogue_kwargs=dict(mbstd_group_size=4),
-                      decoder_res=8 if ggdr else 0,
-                      **(dict(patch_res=[8, 4], patch_heads=2) if patch else {})),
-        r1_gamma=1.0, pl_decay=0.0, reg_type="ggdr" if ggdr else "none", ggdr_res=(8,))
+def test_rounds_and_replicas_take_the_unsplit_step():
+    """StyleGAN2 + GGDR, every phase: batch 16 unsplit = batch_gpu 8 = batch_gpu 4, and
+    2 replicas x 1 round = 1 replica x 2 rounds."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(SCRIPT.parent),
+                                                       os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True,
+                            timeout=900, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+    assert result.stdout.strip().endswith("OK")
 
 
-def build(method_class, config):
-    keras.utils.set_random_seed(0)
-    method = method_class(config, img_resolution=RES, img_channels=3,
-                          label_distribution=[0.5, 0.5],
-                          augment_pipe=AugmentPipe(**augpipe_kwargs("blit"), initial_p=0.5))
-    if hasattr(method, "on_init_from"):
-        method.on_init_from()
-    method.optimizers = {key: keras.optimizers.SGD(learning_rate=1.0)
-                         for key in method.optimizers}
-    method.build_optimizers()
-    return method
-
-
-def batch():
-    rs = np.random.RandomState(0)
-    return (tf.constant(rs.randint(0, 255, [BATCH, RES, RES, 3]), tf.uint8),
-            tf.constant(np.eye(2, dtype=np.float32)[rs.randint(0, 2, BATCH)]))
-
-
-def phase_updates(method_class, config, rounds, phases=None):
-    """{phase: ([weight change of each trainable], {stat: mean})}, each phase run once at its
-    first step from the same initial weights (a fresh method per phase)."""
-    result = {}
-    names = phases or [p.name for p in build(method_class, config).phases()]
-    for name in names:
-        method = build(method_class, config)
-        phase = next(p for p in method.phases() if p.name == name)
-        variables = [v for _, vs in phase.optimizer_groups() for v in vs]
-        before = [v.numpy().copy() for v in variables]
-        step = make_phase_step(method, phase, tf.distribute.get_strategy(),
-                               batch_size=BATCH // rounds, rounds=rounds)
-        index = next(s for s in range(phase.interval) if phase.runs_at(s))
-        stats = step(*batch(), tf.constant([0, index], tf.int64))
-        changes = [v.numpy() - b for v, b in zip(variables, before)]
-        result[name] = changes, {k: v.numpy()[0] / v.numpy()[1] for k, v in stats.items()}
-    return result
-
-
-def assert_same_updates(split, unsplit, stat_rtol=1e-4):
-    assert split.keys() == unsplit.keys()
-    for name, (changes, stats) in unsplit.items():
-        split_changes, split_stats = split[name]
-        assert any(np.abs(c).max() > 0 for c in changes), name  # the phase trains something
-        for a, b in zip(split_changes, changes):
-            scale = max(np.abs(b).max(), 1e-12)
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * scale, err_msg=name)
-        assert split_stats.keys() == stats.keys(), name
-        for key in stats:
-            assert split_stats[key] == pytest.approx(stats[key], rel=stat_rtol, abs=1e-6), (
-                name, key)
-
-
-@pytest.fixture(scope="module")
-def ggdr_unsplit():
-    return phase_updates(StyleGAN2, StyleGAN2Config(**tiny_kwargs(ggdr=True)), rounds=1)
-
-
-@pytest.mark.parametrize("batch_gpu", [4, 8])
-def test_stylegan2_ggdr_rounds_equal_the_unsplit_step(ggdr_unsplit, batch_gpu):
-    split = phase_updates(StyleGAN2, StyleGAN2Config(**tiny_kwargs(ggdr=True)),
-                          rounds=BATCH // batch_gpu)
-    assert set(split) == {"Gmain", "Greg", "Dmain", "Dreg"}
-    assert "Loss/D/ggdr" in split["Dmain"][1] and "Loss/pl_penalty" in split["Greg"][1]
-    assert_same_updates(split, ggdr_unsplit)
-
-
-def test_a_round_sees_other_draws_than_an_unsplit_step_of_its_size():
-    """The comparison above can fail: the rounds draw slices of the unsplit draws, not each its
-    own (a step on 4 samples alone draws other latents, noise and augmentations)."""
+def test_a_round_draws_its_slice_of_the_unsplit_draws():
+    """The comparisons can fail: a step on 4 samples alone draws other latents, noise and
+    augmentations than round 2 of 4 of a step on 16."""
     seed = tf.constant([3, 4], tf.int64)
     whole = rng.normal(seed, [BATCH, 2]).numpy()
     with rng.accumulation_round(2, 4):
@@ -122,8 +57,7 @@ def test_cdc_distance_term_runs_once_per_step_with_the_unsplit_draws():
 
 
 def test_mixdl_mixup_phases_refuse_accumulation():
-    config = MixDLConfig(**tiny_kwargs(patch=True))
-    method = build(MixDL, config)
+    method = build(MixDL, MixDLConfig(**tiny_kwargs(patch=True)))
     for phase in method.phases():
         if phase.name in ("Gmix", "Dmix"):
             with pytest.raises(ValueError, match="batch_gpu"):
@@ -142,3 +76,43 @@ def test_plan_names_rounds_phases_and_the_path_length_batch():
     assert [line.split()[0] for line in lines[1:5]] == ["Gmain", "Greg", "Dmain", "Dreg"]
     assert all("4 round(s) of 4 of the replica's 16" in line for line in lines[1:5])
     assert any("2 latents per round, 8 per replica" in line for line in lines)
+
+
+INFO = open_dataset("builtin:shapes?resolution=16&count=64").info
+TINY_ARGS = dict(data="builtin:shapes?resolution=16&count=64", batch=8, cbase=128, cmax=8,
+                 map=1, mbstd_group=2)
+
+
+def test_batch_gpu_resolves_against_the_per_replica_batch_and_the_mbstd_group():
+    assert build_options(TINY_ARGS, INFO).batch_gpu == 8  # default: no accumulation
+    options = build_options({**TINY_ARGS, "batch_gpu": 2}, INFO, num_replicas=2)
+    assert (options.batch_gpu, options.accumulation_rounds) == (2, 2)
+    with pytest.raises(OptionsError, match=r"--batch_gpu: must divide the per-replica batch 4"):
+        build_options({**TINY_ARGS, "batch_gpu": 3}, INFO, num_replicas=2)
+    with pytest.raises(OptionsError, match=r"--batch_gpu: must divide"):
+        build_options({**TINY_ARGS, "batch_gpu": 16}, INFO)
+    with pytest.raises(OptionsError, match=r"--mbstd_group.*min\(--mbstd_group, --batch_gpu\)"):
+        build_options({**TINY_ARGS, "batch": 12, "mbstd_group": 4, "batch_gpu": 6}, INFO)
+    with pytest.raises(OptionsError, match=r"--batch_gpu=2: --method=mixdl cannot accumulate"):
+        build_options({**TINY_ARGS, "method": "mixdl", "batch_gpu": 2}, INFO)
+    assert build_options({**TINY_ARGS, "method": "mixdl", "batch_gpu": 8}, INFO).batch_gpu == 8
+    with pytest.raises(OptionsError, match=r"--method=nada does not read --batch_gpu"):
+        BUILTIN.check_flags(BUILTIN.get("nada"), {"batch_gpu": 2})
+
+
+def test_resume_may_change_batch_gpu():
+    run = build_options({**TINY_ARGS, "batch_gpu": 4}, INFO)
+    given = {name: None for name in BUILTIN.settings()}
+    kept = apply_resume_overrides(BUILTIN, run, given, num_replicas=1)
+    assert (kept.batch_gpu, kept.accumulation_rounds) == (4, 2)
+    changed = apply_resume_overrides(BUILTIN, run, {**given, "batch_gpu": 2}, num_replicas=1)
+    assert (changed.batch_gpu, changed.accumulation_rounds) == (2, 4)
+    assert changed.config == run.config  # the maths are the run's
+    # On 2 replicas the per-replica batch is 4: batch_gpu 4 still divides it.
+    assert apply_resume_overrides(BUILTIN, run, given, num_replicas=2).batch_gpu == 4
+    with pytest.raises(OptionsError, match="--batch_gpu"):
+        apply_resume_overrides(BUILTIN, run, {**given, "batch_gpu": 3}, num_replicas=1)
+    # Without --batch_gpu a batch_gpu that no longer divides the per-replica batch shrinks to
+    # its largest divisor below (never more memory per round than the run used).
+    assert resumed_batch_gpu(6, 8) == 4 and resumed_batch_gpu(8, 4) == 4
+    assert resumed_batch_gpu(5, 12) == 4 and resumed_batch_gpu(3, 8) == 2

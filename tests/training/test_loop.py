@@ -90,13 +90,18 @@ def test_training_run_writes_the_run_directory(tmp_path):
 
 
 @pytest.mark.slow  # the default run has tests/tools' SIGKILL-and-resume test of the same
-def test_resume_continues_exactly(tmp_path):
-    reference = run(tiny_options(kimg=0.048), tmp_path / "a")
-    first = run(tiny_options(kimg=0.02), tmp_path / "b")
+@pytest.mark.parametrize("batch_gpu", [None, 2])  # 2: two accumulation rounds per phase
+def test_resume_continues_exactly(tmp_path, batch_gpu):
+    reference = run(tiny_options(kimg=0.048, batch_gpu=batch_gpu), tmp_path / "a")
+    first = run(tiny_options(kimg=0.02, batch_gpu=batch_gpu), tmp_path / "b")
+    assert first.options.accumulation_rounds == (2 if batch_gpu else 1)
     assert int(first.progress.nimg.numpy()) == 20
     # p moved: it must survive the resume.
     assert float(first.method.augment_pipe.p.numpy()) != pytest.approx(0.3)
-    resumed = run(tiny_options(kimg=0.048), tmp_path / "b", resume=tmp_path / "b")
+    resumed = run(tiny_options(kimg=0.048, batch_gpu=batch_gpu), tmp_path / "b",
+                  resume=tmp_path / "b")
+    record = json.loads((tmp_path / "b" / "resumes.jsonl").read_text())
+    assert (record["kimg"], record["batch_gpu"]) == (0.02, batch_gpu or 4)
     assert int(resumed.progress.nimg.numpy()) == 48
     assert resumed.resumed_from.name == "ckpt-000000020"
     expected = state_values(reference)

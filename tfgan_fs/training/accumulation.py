@@ -8,18 +8,23 @@ def _when(phase):
     if phase.interval == 1:
         return "every step"
     slots = ",".join(str(s) for s in phase.offsets)
-    return f"step % {phase.interval} in {{{slots}}}"
+    return f"slot {slots} of every {phase.interval} steps"
+
+
+def batch_split(options):
+    """One line: how the global batch splits into replicas and accumulation rounds."""
+    rounds = options.accumulation_rounds
+    text = (f"Batch {options.batch_size} = {options.num_replicas} replica(s) x {rounds} "
+            f"accumulation round(s) x batch_gpu {options.batch_gpu}")
+    return text + ("; each phase sums its rounds' gradients into one optimizer update"
+                   if rounds > 1 else " (no accumulation)")
 
 
 def accumulation_plan(method, options):
     """Lines of text: the batch's split, each phase's rounds, and the method's notes."""
     rounds = options.accumulation_rounds
     per_replica = options.batch_size // options.num_replicas
-    head = (f"Batch {options.batch_size} = {options.num_replicas} replica(s) x {rounds} "
-            f"accumulation round(s) x batch_gpu {options.batch_gpu}")
-    head += ("; each phase sums its rounds' gradients into one optimizer update"
-             if rounds > 1 else " (no accumulation)")
-    lines = [head]
+    lines = [batch_split(options)]
     for phase in method.phases():
         terms = method.terms_of(phase)
         error = accumulation_error(phase, terms, rounds)

@@ -34,7 +34,7 @@ from tfgan_fs.metrics.detectors import Detectors, require_networks
 from tfgan_fs.metrics.weights import MissingWeightsError
 from tfgan_fs.runs import checkpoints
 from tfgan_fs.runs.run_dir import Tee, create_run_dir
-from tfgan_fs.training.accumulation import accumulation_plan
+from tfgan_fs.training.accumulation import accumulation_plan, batch_split
 from tfgan_fs.training.loop import Trainer, TrainingDivergedError
 from tfgan_fs.training.resume import apply_resume_overrides, check_resume_args
 from tfgan_fs.training.strategy import StrategyError, is_chief, is_multi_worker, make_strategy
@@ -228,10 +228,13 @@ def main(argv, flag_values, registry):
             spec.check_xla(options)
         if fv.dry_run:
             print(options.to_json())
-            if "batch_gpu" in spec.flag_names():
+            if options.accumulation_rounds > 1:
                 with strategy.scope():  # the phases and terms, for the accumulation plan
                     method = spec.build(options, data, log=lambda *a, **k: None)
                 print("\n".join(accumulation_plan(method, options)))
+            elif "batch_gpu" in spec.flag_names():
+                print(batch_split(options) + "; --batch_gpu=N accumulates gradients over "
+                      "rounds of N samples per replica")
             where = fv.resume or f"{fv.outdir}/NNNNN-{options.desc}"
             print(f"Dry run: would train in {where}; nothing was written.")
             return
