@@ -137,6 +137,7 @@ def test_fewshot_recipes_dry_run(tmp_path):
     (["--data=/does/not/exist"], "/does/not/exist"),
     (TINY + ["--resume=/does/not/exist"], "does not exist"),
     (TINY[:-1] + ["--xla"], "--xla: --augpipe=bgc has the general geometric transforms"),
+    (TINY + ["--cond", "--xla"], "--xla: --cond draws the fakes' labels"),
     (TINY + ["--strategy=multi_worker"], "--strategy=multi_worker needs TF_CONFIG"),
     (TINY + ["--reg_type=ggdr"], "--ggdr_res: must be a power of two between 8 and the image "
      "resolution 16"),

@@ -108,6 +108,10 @@ class StyleGAN2Spec(MethodSpec):
         checkpoints.check_source_resolution(path, data.info.resolution)
 
     def check_xla(self, options):
+        if options.config.cond:
+            raise OptionsError(
+                "--xla: --cond draws the fakes' labels with a stateless categorical sample, "
+                "which has no XLA kernel (StatelessMultinomial); train without --xla")
         aug = options.config.augment
         if aug.mode in ("ada", "fixed") and not xla_compatible(aug.augpipe):
             raise OptionsError(
