@@ -92,18 +92,23 @@ def test_training_run_writes_the_run_directory(tmp_path):
 @pytest.mark.slow  # the default run has tests/tools' SIGKILL-and-resume test of the same
 @pytest.mark.parametrize("batch_gpu", [None, 2])  # 2: two accumulation rounds per phase
 def test_resume_continues_exactly(tmp_path, batch_gpu):
-    reference = run(tiny_options(kimg=0.048, batch_gpu=batch_gpu), tmp_path / "a")
-    first = run(tiny_options(kimg=0.02, batch_gpu=batch_gpu), tmp_path / "b")
-    assert first.options.accumulation_rounds == (2 if batch_gpu else 1)
-    assert int(first.progress.nimg.numpy()) == 20
-    # p moved: it must survive the resume.
-    assert float(first.method.augment_pipe.p.numpy()) != pytest.approx(0.3)
-    resumed = run(tiny_options(kimg=0.048, batch_gpu=batch_gpu), tmp_path / "b",
-                  resume=tmp_path / "b")
-    record = json.loads((tmp_path / "b" / "resumes.jsonl").read_text())
-    assert (record["kimg"], record["batch_gpu"]) == (0.02, batch_gpu or 4)
+    # The reference run checkpoints every tick (after 4, 20, 36 and 48 images); a new process
+    # resumes from its checkpoint at 20 images into another directory and must end where it
+    # ended.
+    options = tiny_options(kimg=0.048, batch_gpu=batch_gpu)
+    assert options.accumulation_rounds == (2 if batch_gpu else 1)
+    reference = run(options, tmp_path / "a")
+    (tmp_path / "b").mkdir()
+    resumed = Trainer(options, tmp_path / "b", open_dataset(options.data), log=lambda *a: None,
+                      resume=tmp_path / "a" / "checkpoints" / "ckpt-000000020")
+    assert int(resumed.progress.nimg.numpy()) == 20
+    # p moved in the first 20 images: it must survive the resume.
+    assert float(resumed.method.augment_pipe.p.numpy()) != pytest.approx(0.3)
+    resumed.run()
     assert int(resumed.progress.nimg.numpy()) == 48
     assert resumed.resumed_from.name == "ckpt-000000020"
+    record = json.loads((tmp_path / "b" / "resumes.jsonl").read_text())
+    assert (record["kimg"], record["batch_gpu"]) == (0.02, batch_gpu or 4)
     expected = state_values(reference)
     got = state_values(resumed)
     assert expected.keys() == got.keys()
